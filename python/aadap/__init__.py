@@ -1,0 +1,48 @@
+"""aadap: the governed execution engine of an AI data-engineering platform.
+
+Tasks move through a deterministic 25-state lifecycle, every step persisted as an immutable
+event and audited; agents remember through a working memory and a vector memory; platform
+clients deploy to Databricks and Microsoft Fabric. The core is C++ (``aadap._core``); this
+package is its Python API.
+"""
+
+from aadap import notebook as _notebook  # noqa: F401  (registers rich display)
+from aadap._core import __version__
+from aadap.correlation import (
+    CorrelationIdMiddleware,
+    correlation_id,
+    correlation_id_from_headers,
+    current_correlation_id,
+    new_correlation_id,
+)
+from aadap.errors import *  # noqa: F403
+from aadap.errors import __all__ as _error_names
+from aadap.log import (
+    configure_logging,
+    get_log_level,
+    get_logger,
+    route_logs_to_python,
+    set_log_format,
+    set_log_level,
+)
+from aadap.settings import PlatformTargets, Secret, Settings, get_settings
+
+__all__ = [
+    *_error_names,
+    "CorrelationIdMiddleware",
+    "PlatformTargets",
+    "Secret",
+    "Settings",
+    "__version__",
+    "configure_logging",
+    "correlation_id",
+    "correlation_id_from_headers",
+    "current_correlation_id",
+    "get_log_level",
+    "get_logger",
+    "get_settings",
+    "new_correlation_id",
+    "route_logs_to_python",
+    "set_log_format",
+    "set_log_level",
+]

@@ -1,0 +1,5 @@
+import sys
+
+from aadap.cli import main
+
+sys.exit(main())

@@ -1,0 +1,57 @@
+"""Rich display in Jupyter: HTML for the objects users look at in notebooks."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import TYPE_CHECKING
+
+from aadap import _core
+
+if TYPE_CHECKING:
+    from aadap.doctor import DoctorReport
+
+__all__ = ["doctor_html", "settings_html"]
+
+_TABLE = "<table style='border-collapse:collapse;font-family:monospace;font-size:12px'>"
+
+
+def _row(*cells: str, header: bool = False) -> str:
+    tag = "th" if header else "td"
+    style = "style='text-align:left;padding:2px 8px;border-bottom:1px solid #ddd'"
+    return "<tr>" + "".join(f"<{tag} {style}>{escape(c)}</{tag}>" for c in cells) + "</tr>"
+
+
+def settings_html(settings: _core.Settings) -> str:
+    """A table of every setting: variable, value (secrets masked), where it came from."""
+    rows = [_row("variable", "value", "source", header=True)]
+    for item in settings.describe():
+        value = "—" if item["value"] is None else str(item["value"])
+        rows.append(_row(str(item["variable"]), value, str(item["source"])))
+    return f"<details><summary><b>aadap Settings</b></summary>{_TABLE}{''.join(rows)}</table></details>"
+
+
+def doctor_html(report: DoctorReport) -> str:
+    """The doctor report as HTML: status, libraries, store, settings."""
+    status = "✅ OK" if report.ok else "❌ problems found"
+    parts = [f"<b>aadap {escape(report.version)}</b> — {status}", _TABLE]
+    parts += [_row(name, version) for name, version in report.libraries]
+    parts.append("</table>")
+    if report.store is not None:
+        state = "reachable" if report.store.reachable else "UNREACHABLE"
+        parts.append(
+            f"<p>store <code>{escape(report.store.url)}</code>: {state} — "
+            f"{escape(report.store.detail)}</p>"
+        )
+    if report.settings_error is not None:
+        parts.append(f"<pre>{escape(report.settings_error)}</pre>")
+    else:
+        rows = [_row("variable", "value", "source", header=True)]
+        rows += [
+            _row(str(r["variable"]), "—" if r["value"] is None else str(r["value"]), str(r["source"]))
+            for r in report.settings
+        ]
+        parts.append(f"<details><summary>settings</summary>{_TABLE}{''.join(rows)}</table></details>")
+    return "".join(parts)
+
+
+_core.Settings._repr_html_ = settings_html  # type: ignore[attr-defined]
