@@ -14,8 +14,8 @@ namespace {
 
 struct PythonError {
   ErrorCode code;
-  ErrorCode parent;            // ignored for the root
-  PyObject* builtin;           // extra built-in base, or nullptr
+  ErrorCode parent;   // ignored for the root
+  PyObject* builtin;  // extra built-in base, or nullptr
   const char* doc;
 };
 
@@ -58,8 +58,7 @@ std::vector<PythonError> table() {
        "The service throttled the request (HTTP 429) beyond the retry budget."},
       {ErrorCode::platform_timeout, ErrorCode::platform, PyExc_TimeoutError,
        "The operation did not finish in time."},
-      {ErrorCode::remote, ErrorCode::platform, nullptr,
-       "The service answered with an error."},
+      {ErrorCode::remote, ErrorCode::platform, nullptr, "The service answered with an error."},
   };
 }
 
@@ -100,8 +99,8 @@ void bind_errors(py::module_& m) {
                                                 : classes().at(entry.parent));
     if (entry.builtin != nullptr) bases.append(py::handle(entry.builtin));
     const std::string qualified = "aadap." + name;
-    PyObject* cls = PyErr_NewExceptionWithDoc(qualified.c_str(), entry.doc,
-                                              py::tuple(bases).ptr(), nullptr);
+    PyObject* cls =
+        PyErr_NewExceptionWithDoc(qualified.c_str(), entry.doc, py::tuple(bases).ptr(), nullptr);
     if (cls == nullptr) throw py::error_already_set();
     classes()[entry.code] = cls;
     m.add_object(name.c_str(), py::handle(cls));

@@ -7,8 +7,8 @@
 #include "aadap/core/settings.hpp"
 
 #include <pybind11/functional.h>
-#include <spdlog/sinks/stdout_sinks.h>
 #include <pybind11/stl.h>
+#include <spdlog/sinks/stdout_sinks.h>
 
 namespace py = pybind11;
 

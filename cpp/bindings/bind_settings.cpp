@@ -42,10 +42,11 @@ void bind_settings(py::module_& m) {
       .def("__bool__", [](const Secret& s) { return !s.empty(); })
       .def("__eq__", [](const Secret& a, const Secret& b) { return a == b; })
       .def("__hash__", [](const Secret& s) { return py::hash(py::str(s.reveal())); })
-      .def(py::pickle([](const Secret&) -> py::tuple {
-                        throw InvalidTypeError("a Secret cannot be pickled (it would leak)");
-                      },
-                      [](const py::tuple&) -> Secret { return Secret(); }));
+      .def(py::pickle(
+          [](const Secret&) -> py::tuple {
+            throw InvalidTypeError("a Secret cannot be pickled (it would leak)");
+          },
+          [](const py::tuple&) -> Secret { return Secret(); }));
 
   py::class_<PlatformTargets>(m, "PlatformTargets",
                               "Databricks and Fabric targets of one task environment.")
@@ -71,8 +72,7 @@ void bind_settings(py::module_& m) {
           "`dotenv` (default ./.env; None to skip). The environment wins over the file. Raises "
           "ConfigurationError listing every invalid variable.")
       .def_readonly("app_name", &Settings::app_name)
-      .def_property_readonly("environment",
-                             enum_as_text(&Settings::environment, environment_name))
+      .def_property_readonly("environment", enum_as_text(&Settings::environment, environment_name))
       .def_readonly("debug", &Settings::debug)
       .def_readonly("database_url", &Settings::database_url)
       .def_readonly("db_pool_size", &Settings::db_pool_size)

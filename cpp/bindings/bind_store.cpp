@@ -10,8 +10,8 @@ namespace aadap::bindings {
 void bind_store(py::module_& m) {
   py::class_<DatabaseUrl>(m, "DatabaseUrl", "A parsed store URL.")
       .def(py::init(&DatabaseUrl::parse), py::arg("url"))
-      .def_property_readonly("backend",
-                             [](const DatabaseUrl& u) { return std::string(backend_name(u.backend())); })
+      .def_property_readonly(
+          "backend", [](const DatabaseUrl& u) { return std::string(backend_name(u.backend())); })
       .def_property_readonly("normalized", &DatabaseUrl::normalized)
       .def_property_readonly("redacted", &DatabaseUrl::redacted)
       .def_property_readonly("sqlite_path", &DatabaseUrl::sqlite_path)

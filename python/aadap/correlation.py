@@ -44,9 +44,7 @@ def correlation_id(value: str | None = None) -> Iterator[str]:
     than 128 characters or contains spaces or control characters (it travels in HTTP headers).
     """
     if value is not None and not isinstance(value, str):
-        raise _core.InvalidTypeError(
-            f"a correlation id is a str, not {type(value).__name__}"
-        )
+        raise _core.InvalidTypeError(f"a correlation id is a str, not {type(value).__name__}")
     cid = _core.new_correlation_id() if value is None else value
     _core.validate_correlation_id(cid)
     token = _current.set(cid)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import platform
 import sys
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import asdict, dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 from aadap import _core
+
+if TYPE_CHECKING:
+    from aadap._core import SettingRow  # a TypedDict that exists only in the stubs
 from aadap.correlation import correlation_id, current_correlation_id
 
 __all__ = ["DoctorReport", "StoreCheck", "doctor"]
@@ -33,7 +36,7 @@ class DoctorReport:
     python: str
     platform: str
     libraries: list[tuple[str, str]]
-    settings: list[dict[str, Any]] = field(default_factory=list)
+    settings: list[SettingRow] = field(default_factory=list)
     settings_error: str | None = None
     store: StoreCheck | None = None
 
@@ -85,22 +88,22 @@ class DoctorReport:
 def doctor(*, timeout: float = 5.0) -> DoctorReport:
     """Collect the report. Reads the settings afresh (not the cached ones) and never raises
     for a configuration or store problem: the report says what is wrong."""
-    base = {
-        "version": _core.__version__,
-        "python": platform.python_version(),
-        "platform": f"{sys.platform} {platform.machine()}",
-        "libraries": [tuple(item) for item in _core.library_versions()],
-    }
+    report = DoctorReport(
+        version=_core.__version__,
+        python=platform.python_version(),
+        platform=f"{sys.platform} {platform.machine()}",
+        libraries=_core.library_versions(),
+    )
     try:
         settings = _core.Settings.from_env()
     except _core.ConfigurationError as error:
-        return DoctorReport(**base, settings_error=str(error))
+        return replace(report, settings_error=str(error))
     with correlation_id(current_correlation_id()):
         url = _core.DatabaseUrl(settings.database_url.reveal())
         probe = _core.probe_store(url, current_correlation_id() or "", timeout)
-    return DoctorReport(
-        **base,
-        settings=list(settings.describe()),
+    return replace(
+        report,
+        settings=settings.describe(),
         store=StoreCheck(
             url=probe.url,
             backend=probe.backend,

@@ -9,6 +9,7 @@ standard :mod:`logging` module instead (for notebooks and services that configur
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import logging
 from typing import Any, Literal
@@ -39,10 +40,10 @@ def _ensure_configured() -> None:
     _configured = True
     from aadap.settings import get_settings
 
-    try:
+    # With invalid settings logging keeps its defaults; get_settings() reports the problem to
+    # the caller that needs them.
+    with contextlib.suppress(_core.ConfigurationError):
         get_settings()
-    except _core.ConfigurationError:
-        pass  # logging keeps its defaults; get_settings() reports the problem to the caller
 
 
 class Logger:

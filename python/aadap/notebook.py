@@ -27,7 +27,8 @@ def settings_html(settings: _core.Settings) -> str:
     for item in settings.describe():
         value = "—" if item["value"] is None else str(item["value"])
         rows.append(_row(str(item["variable"]), value, str(item["source"])))
-    return f"<details><summary><b>aadap Settings</b></summary>{_TABLE}{''.join(rows)}</table></details>"
+    table = f"{_TABLE}{''.join(rows)}</table>"
+    return f"<details><summary><b>aadap Settings</b></summary>{table}</details>"
 
 
 def doctor_html(report: DoctorReport) -> str:
@@ -47,11 +48,15 @@ def doctor_html(report: DoctorReport) -> str:
     else:
         rows = [_row("variable", "value", "source", header=True)]
         rows += [
-            _row(str(r["variable"]), "—" if r["value"] is None else str(r["value"]), str(r["source"]))
+            _row(
+                str(r["variable"]), "—" if r["value"] is None else str(r["value"]), str(r["source"])
+            )
             for r in report.settings
         ]
-        parts.append(f"<details><summary>settings</summary>{_TABLE}{''.join(rows)}</table></details>")
+        parts.append(
+            f"<details><summary>settings</summary>{_TABLE}{''.join(rows)}</table></details>"
+        )
     return "".join(parts)
 
 
-_core.Settings._repr_html_ = settings_html  # type: ignore[attr-defined]
+setattr(_core.Settings, "_repr_html_", settings_html)  # noqa: B010 (a C++ class)

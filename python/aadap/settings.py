@@ -23,7 +23,7 @@ def _settings_repr(self: Settings) -> str:
     return f"Settings({', '.join(changed)})" if changed else "Settings(<all defaults>)"
 
 
-Settings.__repr__ = _settings_repr  # type: ignore[method-assign]
+setattr(Settings, "__repr__", _settings_repr)  # noqa: B010 (a C++ class)
 
 
 @functools.lru_cache(maxsize=1)

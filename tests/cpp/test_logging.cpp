@@ -38,8 +38,9 @@ class Capture {
 
 TEST(Logging, JsonLineCarriesTheSpecFields) {
   Capture capture;
-  log::Logger("aadap.store").info("task.transitioned", "cid-7", log::kv("task_id", "t1"),
-                                  log::kv("version", 3), log::kv("ok", true));
+  log::Logger("aadap.store")
+      .info("task.transitioned", "cid-7", log::kv("task_id", "t1"), log::kv("version", 3),
+            log::kv("ok", true));
   const auto lines = capture.lines();
   ASSERT_EQ(lines.size(), 1u);
   const auto line = nlohmann::json::parse(lines[0]);
@@ -102,8 +103,8 @@ TEST(Logging, ConsoleFormatHasTheSameFields) {
   Capture capture(log::Format::console);
   log::Logger("aadap.engine").warning("task.stuck", "cid-9", log::kv("task_id", "t 1"));
   const auto text = capture.lines().at(0);
-  for (auto part : {"WARNING", "aadap.engine", "task.stuck", "app=test-app",
-                    "environment=staging", "correlation_id=cid-9", "task_id=\"t 1\""}) {
+  for (auto part : {"WARNING", "aadap.engine", "task.stuck", "app=test-app", "environment=staging",
+                    "correlation_id=cid-9", "task_id=\"t 1\""}) {
     EXPECT_NE(text.find(part), std::string::npos) << part << " in " << text;
   }
 }
@@ -133,7 +134,8 @@ TEST(Logging, ConcurrentLoggingAndReconfiguration) {
       for (int i = 0; i < 200; ++i) logger.info("tick", "", log::kv("i", i));
     });
   }
-  for (int i = 0; i < 50; ++i) log::configure(log::Config{log::Level::debug, log::Format::json, "a", "b"});
+  for (int i = 0; i < 50; ++i)
+    log::configure(log::Config{log::Level::debug, log::Format::json, "a", "b"});
   for (auto& thread : threads) thread.join();
   const auto lines = capture.lines();
   EXPECT_EQ(lines.size(), 800u);

@@ -132,8 +132,8 @@ TEST(Settings, EveryBadVariableIsReportedAtOnce) {
 
 TEST(Settings, ErrorMessageListsEachVariableAndMasksSecrets) {
   try {
-    load({{"AADAP_DB_POOL_SIZE", "abc"},
-          {"AADAP_DATABASE_URL", "oracle://scott:tiger-pw-77@h/db"}});
+    load(
+        {{"AADAP_DB_POOL_SIZE", "abc"}, {"AADAP_DATABASE_URL", "oracle://scott:tiger-pw-77@h/db"}});
     FAIL();
   } catch (const ConfigurationError& e) {
     const std::string message = e.what();

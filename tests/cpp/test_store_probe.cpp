@@ -58,9 +58,9 @@ TEST(StoreProbe, GarbageFileIsNotADatabase) {
 
 TEST(StoreProbe, UnreachablePostgresSaysWhyWithoutThePassword) {
   // Port 1 on loopback: nothing listens there.
-  const auto result = store::probe(
-      DatabaseUrl::parse("postgresql://u:probe-pw-4242@127.0.0.1:1/db"), "cid",
-      std::chrono::seconds(2));
+  const auto result =
+      store::probe(DatabaseUrl::parse("postgresql://u:probe-pw-4242@127.0.0.1:1/db"), "cid",
+                   std::chrono::seconds(2));
   EXPECT_FALSE(result.reachable);
   EXPECT_FALSE(result.detail.empty());
   EXPECT_EQ(result.detail.find("probe-pw-4242"), std::string::npos);

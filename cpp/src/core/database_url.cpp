@@ -14,8 +14,8 @@ constexpr std::string_view kAccepted =
     "postgresql://user@host:5432/dbname or a plain file path";
 
 constexpr std::array<std::string_view, 6> kPostgresSchemes{
-    "postgresql", "postgres", "postgresql+asyncpg", "postgresql+psycopg", "postgresql+psycopg2",
-    "postgresql+pg8000"};
+    "postgresql",          "postgres",         "postgresql+asyncpg", "postgresql+psycopg",
+    "postgresql+psycopg2", "postgresql+pg8000"};
 
 [[noreturn]] void reject(std::string_view url, std::string_view why) {
   throw InvalidArgumentError("invalid database URL '" + redact(url) + "': " + std::string(why) +
@@ -77,14 +77,17 @@ std::string DatabaseUrl::password() const {
     if (colon != std::string_view::npos) return std::string(userinfo.substr(colon + 1));
   }
   const std::size_t param = url.find("password=");
-  if (param != std::string_view::npos && param > 0 && (url[param - 1] == '?' || url[param - 1] == '&')) {
+  if (param != std::string_view::npos && param > 0 &&
+      (url[param - 1] == '?' || url[param - 1] == '&')) {
     const std::size_t begin = param + 9;
     return std::string(url.substr(begin, url.find('&', begin) - begin));
   }
   return {};
 }
 
-std::string DatabaseUrl::redacted() const { return redact(normalized_); }
+std::string DatabaseUrl::redacted() const {
+  return redact(normalized_);
+}
 
 std::string_view backend_name(DatabaseBackend backend) noexcept {
   return backend == DatabaseBackend::sqlite ? "sqlite" : "postgresql";

@@ -73,8 +73,8 @@ std::string utc_timestamp() {
   return buffer;
 }
 
-constexpr std::string_view kReserved[] = {"timestamp", "level", "logger", "event",
-                                          "app", "environment", "correlation_id"};
+constexpr std::string_view kReserved[] = {"timestamp", "level",       "logger",        "event",
+                                          "app",       "environment", "correlation_id"};
 
 // A field named like one of the line's own keys is kept under "field.<key>".
 nlohmann::json without_reserved_keys(const nlohmann::json& fields) {
@@ -88,8 +88,8 @@ nlohmann::json without_reserved_keys(const nlohmann::json& fields) {
 }
 
 void append_quoted(std::string& out, std::string_view text) {
-  out += nlohmann::json(std::string(text)).dump(-1, ' ', false,
-                                                nlohmann::json::error_handler_t::replace);
+  out += nlohmann::json(std::string(text))
+             .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string json_line(const Config& config, std::string_view timestamp, Level level,
@@ -193,13 +193,17 @@ void configure(const Settings& settings) {
                    std::string(environment_name(settings.environment))});
 }
 
-Config current_config() { return state().load()->config; }
+Config current_config() {
+  return state().load()->config;
+}
 
 void set_level(Level level) noexcept {
   g_level.store(static_cast<int>(level), std::memory_order_relaxed);
 }
 
-Level level() noexcept { return static_cast<Level>(g_level.load(std::memory_order_relaxed)); }
+Level level() noexcept {
+  return static_cast<Level>(g_level.load(std::memory_order_relaxed));
+}
 
 bool enabled(Level level) noexcept {
   return static_cast<int>(level) >= g_level.load(std::memory_order_relaxed);
@@ -226,10 +230,10 @@ void Logger::write(Level lvl, std::string_view event, std::string_view correlati
   const nlohmann::json safe_fields = without_reserved_keys(fields);
   const std::string fields_dump =
       safe_fields.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  const std::string line = redact(
-      config.format == Format::json
-          ? json_line(config, timestamp, lvl, name_, event, correlation_id, fields_dump)
-          : console_line(config, timestamp, lvl, name_, event, correlation_id, safe_fields));
+  const std::string line =
+      redact(config.format == Format::json
+                 ? json_line(config, timestamp, lvl, name_, event, correlation_id, fields_dump)
+                 : console_line(config, timestamp, lvl, name_, event, correlation_id, safe_fields));
   if (current->callback) {
     const std::string redacted_fields = redact(fields_dump);
     current->callback(Record{lvl, name_, event, correlation_id, redacted_fields, line});

@@ -25,7 +25,9 @@ std::mutex& registry_writer() {
   return mutex;
 }
 
-char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+char lower(char c) noexcept {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 bool is_word_char(char c) noexcept {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
@@ -36,11 +38,13 @@ bool is_token_char(char c) noexcept {
   return is_word_char(c) || c == '.' || c == '~' || c == '+' || c == '/' || c == '=';
 }
 
-bool is_hex(char c) noexcept { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
+bool is_hex(char c) noexcept {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
 
 bool iequals(std::string_view a, std::string_view b) noexcept {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                            [](char x, char y) { return lower(x) == lower(y); });
 }
 
 // A key whose value is a credential: exact names, or names ending in a credential suffix
@@ -51,9 +55,12 @@ bool is_sensitive_key(std::string_view word) {
   std::transform(word.begin(), word.end(), key.begin(),
                  [](char c) { return c == '-' ? '_' : lower(c); });
   static constexpr std::array<std::string_view, 17> exact{
-      "password", "passwd", "pwd", "secret", "token", "api_key", "apikey", "authorization",
-      "proxy_authorization", "sig", "signature", "credential", "credentials", "private_key",
-      "ocp_apim_subscription_key", "x_api_key", "assertion"};
+      "password",    "passwd",        "pwd",
+      "secret",      "token",         "api_key",
+      "apikey",      "authorization", "proxy_authorization",
+      "sig",         "signature",     "credential",
+      "credentials", "private_key",   "ocp_apim_subscription_key",
+      "x_api_key",   "assertion"};
   if (std::find(exact.begin(), exact.end(), key) != exact.end()) return true;
   static constexpr std::array<std::string_view, 5> suffixes{"_token", "_secret", "_password",
                                                             "_api_key", "_apikey"};
@@ -188,8 +195,8 @@ std::string mask_patterns(std::string_view s) {
     } else {
       value_end = bare_value_end(s, j);
       // "Authorization: Bearer abc": the credential is the word after the scheme.
-      if (is_header_scheme(s.substr(value_begin, value_end - value_begin)) && value_end < s.size() &&
-          s[value_end] == ' ') {
+      if (is_header_scheme(s.substr(value_begin, value_end - value_begin)) &&
+          value_end < s.size() && s[value_end] == ' ') {
         value_end = bare_value_end(s, skip_spaces(s, value_end));
       }
     }

@@ -3,13 +3,13 @@
 #include "aadap/core/database_url.hpp"
 #include "aadap/core/errors.hpp"
 
+#include <unistd.h>
 #include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <cmath>
 #include <functional>
 #include <sstream>
-#include <unistd.h>
 
 namespace aadap {
 
@@ -24,7 +24,7 @@ struct FieldSpec {
   std::string variable;
   std::string field;
   bool secret;
-  std::function<void(Settings&, std::string_view)> assign;         // throws RuleViolation
+  std::function<void(Settings&, std::string_view)> assign;          // throws RuleViolation
   std::function<std::optional<std::string>(const Settings&)> show;  // nullopt when unset
 };
 
@@ -48,7 +48,9 @@ std::string trim(std::string_view s) {
 
 // ---- parsers -------------------------------------------------------------------------
 
-std::string parse_text(std::string_view raw) { return std::string(raw); }
+std::string parse_text(std::string_view raw) {
+  return std::string(raw);
+}
 
 bool parse_bool(std::string_view raw) {
   const std::string v = lower(raw);
@@ -88,8 +90,8 @@ std::function<double(std::string_view)> number_in(double min, double max) {
     const std::string text(raw);
     char* end = nullptr;
     const double value = std::strtod(text.c_str(), &end);
-    if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(value) ||
-        value < min || value > max) {
+    if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(value) || value < min ||
+        value > max) {
       throw RuleViolation{rule.str()};
     }
     return value;
@@ -102,9 +104,8 @@ std::string parse_http_url(std::string_view raw) {
   const bool http = url.rfind("https://", 0) == 0 || url.rfind("http://", 0) == 0;
   const auto host_begin = url.find("://") + 3;
   const auto host_end = url.find_first_of("/?#", host_begin);
-  const std::string host = url.substr(host_begin, host_end == std::string::npos
-                                                      ? std::string::npos
-                                                      : host_end - host_begin);
+  const std::string host = url.substr(
+      host_begin, host_end == std::string::npos ? std::string::npos : host_end - host_begin);
   if (!http || host.empty() || host.find_first_of(" \t") != std::string::npos) {
     throw RuleViolation{"an http(s) URL such as https://example.net (a bare host gets https://)"};
   }
@@ -146,18 +147,32 @@ std::function<Enum(std::string_view)> one_of(std::vector<std::pair<std::string, 
 
 // ---- display -------------------------------------------------------------------------
 
-std::optional<std::string> display(const std::string& v) { return v; }
-std::optional<std::string> display(const Secret&) { return std::string(kMask); }
-std::optional<std::string> display(bool v) { return std::string(v ? "true" : "false"); }
-std::optional<std::string> display(int v) { return std::to_string(v); }
-std::optional<std::string> display(std::int64_t v) { return std::to_string(v); }
+std::optional<std::string> display(const std::string& v) {
+  return v;
+}
+std::optional<std::string> display(const Secret&) {
+  return std::string(kMask);
+}
+std::optional<std::string> display(bool v) {
+  return std::string(v ? "true" : "false");
+}
+std::optional<std::string> display(int v) {
+  return std::to_string(v);
+}
+std::optional<std::string> display(std::int64_t v) {
+  return std::to_string(v);
+}
 std::optional<std::string> display(double v) {
   std::ostringstream out;
   out << v;
   return out.str();
 }
-std::optional<std::string> display(log::Level v) { return std::string(log::level_name(v)); }
-std::optional<std::string> display(log::Format v) { return std::string(log::format_name(v)); }
+std::optional<std::string> display(log::Level v) {
+  return std::string(log::level_name(v));
+}
+std::optional<std::string> display(log::Format v) {
+  return std::string(log::format_name(v));
+}
 std::optional<std::string> display(ServiceEnvironment v) {
   return std::string(environment_name(v));
 }
@@ -184,28 +199,32 @@ struct Target<std::optional<T>> {
 template <class Access, class Parse>
 FieldSpec field(std::string variable, std::string name, Access access, Parse parse,
                 bool secret = false) {
-  return FieldSpec{
-      std::move(variable), std::move(name), secret,
-      [access, parse](Settings& s, std::string_view raw) {
-        using Member = std::remove_reference_t<decltype(access(s))>;
-        using Value = typename Target<Member>::type;
-        if constexpr (std::is_same_v<decltype(parse(raw)), Secret>) {
-          access(s) = parse(raw);
-        } else if constexpr (std::is_same_v<Value, Secret>) {
-          access(s) = Secret(parse(raw));
-        } else {
-          access(s) = static_cast<Value>(parse(raw));
-        }
-      },
-      [access](const Settings& s) { return display(access(s)); }};
+  return FieldSpec{std::move(variable), std::move(name), secret,
+                   [access, parse](Settings& s, std::string_view raw) {
+                     using Member = std::remove_reference_t<decltype(access(s))>;
+                     using Value = typename Target<Member>::type;
+                     if constexpr (std::is_same_v<decltype(parse(raw)), Secret>) {
+                       access(s) = parse(raw);
+                     } else if constexpr (std::is_same_v<Value, Secret>) {
+                       access(s) = Secret(parse(raw));
+                     } else {
+                       access(s) = static_cast<Value>(parse(raw));
+                     }
+                   },
+                   [access](const Settings& s) { return display(access(s)); }};
 }
 
-#define AADAP_MEMBER(path) [](auto& s) -> auto& { return s.path; }
+#define AADAP_MEMBER(path) \
+  [](auto& s) -> auto& {   \
+    return s.path;         \
+  }
 
-void add_targets(std::vector<FieldSpec>& specs, const std::string& prefix,
-                 const std::string& group, PlatformTargets Settings::*targets) {
+void add_targets(std::vector<FieldSpec>& specs, const std::string& prefix, const std::string& group,
+                 PlatformTargets Settings::*targets) {
   auto member = [targets](std::optional<std::string> PlatformTargets::*m) {
-    return [targets, m](auto& s) -> auto& { return (s.*targets).*m; };
+    return [ targets, m ](auto& s) -> auto& {
+      return (s.*targets).*m;
+    };
   };
   specs.push_back(field(prefix + "DATABRICKS_HOST", group + ".databricks_host",
                         member(&PlatformTargets::databricks_host), parse_http_url));
@@ -251,9 +270,9 @@ std::vector<FieldSpec> build_table() {
                                         {"WARNING", log::Level::warning},
                                         {"ERROR", log::Level::error},
                                         {"CRITICAL", log::Level::critical}})));
-  t.push_back(field("AADAP_LOG_FORMAT", "log_format", AADAP_MEMBER(log_format),
-                    one_of<log::Format>({{"json", log::Format::json},
-                                         {"console", log::Format::console}})));
+  t.push_back(
+      field("AADAP_LOG_FORMAT", "log_format", AADAP_MEMBER(log_format),
+            one_of<log::Format>({{"json", log::Format::json}, {"console", log::Format::console}})));
   t.push_back(field("AADAP_CORRELATION_ID_HEADER", "correlation_id_header",
                     AADAP_MEMBER(correlation_id_header), parse_text));
   t.push_back(field("AADAP_AZURE_OPENAI_API_KEY", "azure_openai_api_key",
@@ -392,7 +411,8 @@ std::string default_database_url(const EnvironmentMap& environment) {
   std::filesystem::path base;
   if (auto it = environment.find("XDG_DATA_HOME"); it != environment.end() && !it->second.empty()) {
     base = it->second;
-  } else if (auto home = environment.find("HOME"); home != environment.end() && !home->second.empty()) {
+  } else if (auto home = environment.find("HOME");
+             home != environment.end() && !home->second.empty()) {
     base = std::filesystem::path(home->second) / ".local" / "share";
   } else {
     base = std::filesystem::current_path();
@@ -462,10 +482,9 @@ std::vector<SettingView> Settings::describe() const {
   for (const auto& spec : table()) {
     const auto shown = spec.show(*this);
     const auto source = sources.find(spec.variable);
-    out.push_back(SettingView{spec.variable, spec.field, shown.value_or(""), shown.has_value(),
-                              spec.secret,
-                              source == sources.end() ? SettingSource::default_value
-                                                      : source->second});
+    out.push_back(
+        SettingView{spec.variable, spec.field, shown.value_or(""), shown.has_value(), spec.secret,
+                    source == sources.end() ? SettingSource::default_value : source->second});
   }
   return out;
 }

@@ -3,9 +3,9 @@
 #include "aadap/core/logging.hpp"
 #include "aadap/core/redaction.hpp"
 
-#include <pqxx/pqxx>
 #include <sqlite3.h>
 #include <unistd.h>
+#include <pqxx/pqxx>
 
 #include <filesystem>
 #include <memory>
@@ -35,7 +35,8 @@ void probe_sqlite(const DatabaseUrl& url, ProbeResult& result) {
     while (!dir.empty() && !fs::exists(dir, ec)) dir = dir.parent_path();
     if (!dir.empty() && fs::is_directory(dir, ec) && ::access(dir.c_str(), W_OK | X_OK) == 0) {
       result.reachable = true;
-      result.detail = "no database file yet; it will be created at " + fs::absolute(path, ec).string();
+      result.detail =
+          "no database file yet; it will be created at " + fs::absolute(path, ec).string();
     } else {
       result.detail = "no database file at " + path + " and " + dir.string() +
                       " is not writable, so it cannot be created";
@@ -43,8 +44,8 @@ void probe_sqlite(const DatabaseUrl& url, ProbeResult& result) {
     return;
   }
   sqlite3* raw = nullptr;
-  const int flags = url.in_memory() ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_MEMORY
-                                    : SQLITE_OPEN_READONLY;
+  const int flags =
+      url.in_memory() ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_MEMORY : SQLITE_OPEN_READONLY;
   const int rc = sqlite3_open_v2(url.in_memory() ? ":memory:" : path.c_str(), &raw, flags, nullptr);
   std::unique_ptr<sqlite3, SqliteCloser> db(raw);
   if (rc != SQLITE_OK) {

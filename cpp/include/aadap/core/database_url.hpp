@@ -25,7 +25,9 @@ class DatabaseUrl {
   const std::string& sqlite_path() const noexcept { return sqlite_path_; }
   /// PostgreSQL only: the password in the URL's userinfo or `password=` parameter, or "".
   std::string password() const;
-  bool in_memory() const noexcept { return backend_ == DatabaseBackend::sqlite && sqlite_path_ == ":memory:"; }
+  bool in_memory() const noexcept {
+    return backend_ == DatabaseBackend::sqlite && sqlite_path_ == ":memory:";
+  }
 
  private:
   DatabaseBackend backend_ = DatabaseBackend::sqlite;

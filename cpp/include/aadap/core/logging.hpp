@@ -7,8 +7,8 @@
 // a lock held by configuration changes or by a hot path.
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <spdlog/sinks/sink.h>
+#include <nlohmann/json.hpp>
 
 #include <functional>
 #include <memory>

@@ -32,7 +32,11 @@ class Secret {
   std::string value_;
 };
 
-inline std::ostream& operator<<(std::ostream& out, const Secret&) { return out << kMask; }
-inline void to_json(nlohmann::json& out, const Secret&) { out = std::string(kMask); }
+inline std::ostream& operator<<(std::ostream& out, const Secret&) {
+  return out << kMask;
+}
+inline void to_json(nlohmann::json& out, const Secret&) {
+  out = std::string(kMask);
+}
 
 }  // namespace aadap
