@@ -119,6 +119,13 @@ void bind_settings(py::module_& m) {
       .def_readonly("llm_price_output_per_1k", &Settings::llm_price_output_per_1k)
       .def_readonly("ignored_deprecated", &Settings::ignored_deprecated)
       .def(
+          "targets",
+          [](const Settings& s, const std::string& environment) {
+            return s.targets(parse_task_environment(environment));
+          },
+          py::arg("environment"),
+          "The platform targets a task of this environment (SANDBOX or PRODUCTION) may use.")
+      .def(
           "describe",
           [](const Settings& s) {
             py::list out;

@@ -86,6 +86,8 @@ class Settings:
         `dotenv` (default ./.env; None to skip). The environment wins over the file. Raises
         ConfigurationError listing every invalid variable."""
     def __repr__(self) -> str: ...
+    def targets(self, environment: Literal["SANDBOX", "PRODUCTION"] | str) -> PlatformTargets:
+        """The platform targets a task of this environment may use."""
     def describe(self) -> list[SettingRow]:
         """Every setting in table order; secret values are masked."""
     @property

@@ -121,7 +121,10 @@ def _forward(level: int, name: str, event: str, cid: str, fields_json: str, line
     logger = logging.getLogger(name)
     if not logger.isEnabledFor(level):
         return
-    fields: dict[str, Any] = json.loads(fields_json)
+    try:
+        fields: dict[str, Any] = json.loads(fields_json)
+    except ValueError:  # a registered secret masked inside a bare number, say
+        fields = {"unparsed": fields_json}
     text = " ".join([event, *(f"{key}={value}" for key, value in fields.items())])
     record = logger.makeRecord(
         name,

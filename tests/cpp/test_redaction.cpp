@@ -59,6 +59,12 @@ TEST(Redaction, SensitiveKeys) {
   EXPECT_EQ(redact("\"api_key\":\"k\\\"ey\""), "\"api_key\":\"**********\"");
 }
 
+TEST(Redaction, BareJsonValuesBecomeQuotedMasks) {
+  EXPECT_EQ(redact(R"({"token":5,"password":null,"n":1})"),
+            R"({"token":"**********","password":"**********","n":1})");
+  EXPECT_EQ(redact("token=5"), "token=**********");
+}
+
 TEST(Redaction, LeavesOrdinaryTextAlone) {
   for (std::string_view text :
        {"max_tokens=4096", "{\"token_count\": 12, \"tokens_used\": 3}", "task.transitioned",

@@ -85,6 +85,12 @@ TEST(Settings, ParsesEveryKind) {
   EXPECT_DOUBLE_EQ(s.llm_price_output_per_1k, 0.03);
 }
 
+TEST(Settings, TaskEnvironmentNames) {
+  EXPECT_EQ(parse_task_environment("sandbox"), TaskEnvironment::sandbox);
+  EXPECT_EQ(parse_task_environment("PRODUCTION"), TaskEnvironment::production);
+  EXPECT_THROW(parse_task_environment("staging"), InvalidArgumentError);
+}
+
 TEST(Settings, BooleanSpellings) {
   for (auto yes : {"1", "true", "TRUE", "yes", "on", "t", "Y"}) {
     EXPECT_TRUE(load({{"AADAP_DEBUG", yes}}).debug) << yes;

@@ -128,10 +128,11 @@ def test_secrets_are_masked_in_log_lines(
         echoed="server said fab-log-secret-1",
         header="Authorization: Bearer eyJhbGciOi.payload.sig",
         password="pw-plain",
+        token=123456789,
     )
     probe("postgresql://u:db-pw-0042@127.0.0.1:1/db")
     err = capfd.readouterr().err
-    for leaked in ("fab-log-secret-1", "eyJhbGciOi", "pw-plain", "db-pw-0042"):
+    for leaked in ("fab-log-secret-1", "eyJhbGciOi", "pw-plain", "db-pw-0042", "123456789"):
         assert leaked not in err
     assert len(json_lines(err)) == 2  # still valid JSON after masking
 

@@ -139,6 +139,10 @@ def test_every_variable_is_parsed() -> None:
     assert settings.sandbox.databricks_host == "https://adb-1.azuredatabricks.net"
     assert settings.production.fabric_workspace_id == "ws-prod"
     assert settings.production.databricks_host is None
+    assert settings.targets("production").fabric_workspace_id == "ws-prod"
+    assert settings.targets("SANDBOX").databricks_host == "https://adb-1.azuredatabricks.net"
+    with pytest.raises(ValueError, match="SANDBOX or PRODUCTION"):
+        settings.targets("staging")
     assert settings.token_budget_default == 1
     assert settings.approval_timeout_seconds == 60
     assert settings.vector_min_similarity == 0.95

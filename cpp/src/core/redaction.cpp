@@ -169,6 +169,9 @@ std::string mask_patterns(std::string_view s) {
     std::size_t key_end = i;
     while (key_end < s.size() && is_word_char(s[key_end])) ++key_end;
     const std::string_view word = s.substr(i, key_end - i);
+    // A JSON key ("key": value): a bare value (number, true, null) is replaced by a quoted mask
+    // so the line stays valid JSON.
+    const bool json_key = i > 0 && s[i - 1] == '"' && key_end < s.size() && s[key_end] == '"';
     out.append(word);
     i = key_end;
     if (is_auth_scheme(word) && i < s.size() && s[i] == ' ') {
@@ -189,7 +192,8 @@ std::string mask_patterns(std::string_view s) {
     j = skip_spaces(s, j + 1);
     std::size_t value_begin = j;
     std::size_t value_end = 0;
-    if (j < s.size() && (s[j] == '"' || s[j] == '\'')) {
+    const bool quoted = j < s.size() && (s[j] == '"' || s[j] == '\'');
+    if (quoted) {
       value_begin = j + 1;
       value_end = quoted_value_end(s, value_begin, s[j]);
     } else {
@@ -201,7 +205,12 @@ std::string mask_patterns(std::string_view s) {
       }
     }
     if (value_end <= value_begin) continue;
-    out.append(s.substr(i, value_begin - i)).append(kMask);
+    out.append(s.substr(i, value_begin - i));
+    if (json_key && !quoted) {
+      out.append("\"").append(kMask).append("\"");
+    } else {
+      out.append(kMask);
+    }
     i = value_end;
   }
   return out;

@@ -219,27 +219,30 @@ FieldSpec field(std::string variable, std::string name, Access access, Parse par
     return s.path;         \
   }
 
+// The platform targets exist twice: AADAP_<NAME> (SANDBOX) and AADAP_PRODUCTION_<NAME>.
 void add_targets(std::vector<FieldSpec>& specs, const std::string& prefix, const std::string& group,
                  PlatformTargets Settings::*targets) {
-  auto member = [targets](std::optional<std::string> PlatformTargets::*m) {
-    return [ targets, m ](auto& s) -> auto& {
-      return (s.*targets).*m;
-    };
+  using Member = std::optional<std::string> PlatformTargets::*;
+  struct TargetField {
+    std::string_view name;
+    Member member;
+    std::string (*parse)(std::string_view);
   };
-  specs.push_back(field(prefix + "DATABRICKS_HOST", group + ".databricks_host",
-                        member(&PlatformTargets::databricks_host), parse_http_url));
-  specs.push_back(field(prefix + "DATABRICKS_WAREHOUSE_ID", group + ".databricks_warehouse_id",
-                        member(&PlatformTargets::databricks_warehouse_id), parse_text));
-  specs.push_back(field(prefix + "DATABRICKS_CLUSTER_ID", group + ".databricks_cluster_id",
-                        member(&PlatformTargets::databricks_cluster_id), parse_text));
-  specs.push_back(field(prefix + "DATABRICKS_CATALOG", group + ".databricks_catalog",
-                        member(&PlatformTargets::databricks_catalog), parse_text));
-  specs.push_back(field(prefix + "DATABRICKS_SCHEMA", group + ".databricks_schema",
-                        member(&PlatformTargets::databricks_schema), parse_text));
-  specs.push_back(field(prefix + "FABRIC_WORKSPACE_ID", group + ".fabric_workspace_id",
-                        member(&PlatformTargets::fabric_workspace_id), parse_text));
-  specs.push_back(field(prefix + "FABRIC_LAKEHOUSE_ID", group + ".fabric_lakehouse_id",
-                        member(&PlatformTargets::fabric_lakehouse_id), parse_text));
+  static constexpr TargetField kFields[] = {
+      {"DATABRICKS_HOST", &PlatformTargets::databricks_host, parse_http_url},
+      {"DATABRICKS_WAREHOUSE_ID", &PlatformTargets::databricks_warehouse_id, parse_text},
+      {"DATABRICKS_CLUSTER_ID", &PlatformTargets::databricks_cluster_id, parse_text},
+      {"DATABRICKS_CATALOG", &PlatformTargets::databricks_catalog, parse_text},
+      {"DATABRICKS_SCHEMA", &PlatformTargets::databricks_schema, parse_text},
+      {"FABRIC_WORKSPACE_ID", &PlatformTargets::fabric_workspace_id, parse_text},
+      {"FABRIC_LAKEHOUSE_ID", &PlatformTargets::fabric_lakehouse_id, parse_text},
+  };
+  for (const auto& f : kFields) {
+    const Member member = f.member;
+    specs.push_back(field(
+        prefix + std::string(f.name), group + "." + lower(f.name),
+        [ targets, member ](auto& s) -> auto& { return (s.*targets).*member; }, f.parse));
+  }
 }
 
 std::vector<FieldSpec> build_table() {
@@ -466,6 +469,15 @@ Settings Settings::from_maps(const EnvironmentMap& environment, const Environmen
 Settings Settings::load(const std::filesystem::path& dotenv_path) {
   return from_maps(process_environment(),
                    dotenv_path.empty() ? EnvironmentMap{} : read_dotenv(dotenv_path));
+}
+
+TaskEnvironment parse_task_environment(std::string_view name) {
+  const std::string key = upper(name);
+  if (key == "SANDBOX") return TaskEnvironment::sandbox;
+  if (key == "PRODUCTION") return TaskEnvironment::production;
+  throw InvalidArgumentError(
+      "unknown task environment '" + std::string(name) + "': use SANDBOX or PRODUCTION",
+      {{"environment", std::string(name)}});
 }
 
 log::Level Settings::effective_log_level() const noexcept {

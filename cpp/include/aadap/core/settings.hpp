@@ -27,6 +27,8 @@ std::string_view synchronous_name(SqliteSynchronous mode) noexcept;
 
 /// A task's environment: selects which platform targets it may use (INV-05).
 enum class TaskEnvironment { sandbox, production };
+/// "SANDBOX" / "PRODUCTION", any case; InvalidArgumentError otherwise.
+TaskEnvironment parse_task_environment(std::string_view name);
 
 /// The platform targets of one task environment. Unset values are empty optionals.
 struct PlatformTargets {
