@@ -11,7 +11,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import json
-import logging
 from typing import Any, Literal
 
 from aadap import _core
@@ -28,6 +27,9 @@ __all__ = [
 ]
 
 LevelName = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+# Python's logging levels; the module itself is imported only when records are routed to it.
+DEBUG, INFO, WARNING, ERROR, CRITICAL = 10, 20, 30, 40, 50
 
 _configured = False
 
@@ -70,19 +72,19 @@ class Logger:
         _core.log(level, self.name, event, current_correlation_id() or "", payload)
 
     def debug(self, event: str, **fields: Any) -> None:
-        self.log(logging.DEBUG, event, **fields)
+        self.log(DEBUG, event, **fields)
 
     def info(self, event: str, **fields: Any) -> None:
-        self.log(logging.INFO, event, **fields)
+        self.log(INFO, event, **fields)
 
     def warning(self, event: str, **fields: Any) -> None:
-        self.log(logging.WARNING, event, **fields)
+        self.log(WARNING, event, **fields)
 
     def error(self, event: str, **fields: Any) -> None:
-        self.log(logging.ERROR, event, **fields)
+        self.log(ERROR, event, **fields)
 
     def critical(self, event: str, **fields: Any) -> None:
-        self.log(logging.CRITICAL, event, **fields)
+        self.log(CRITICAL, event, **fields)
 
 
 def get_logger(name: str = "aadap") -> Logger:
@@ -118,6 +120,8 @@ def configure_logging(settings: _core.Settings | None = None) -> None:
 
 
 def _forward(level: int, name: str, event: str, cid: str, fields_json: str, line: str) -> None:
+    import logging
+
     logger = logging.getLogger(name)
     if not logger.isEnabledFor(level):
         return

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from html import escape
 from typing import TYPE_CHECKING
 
 from aadap import _core
@@ -16,6 +15,8 @@ _TABLE = "<table style='border-collapse:collapse;font-family:monospace;font-size
 
 
 def _row(*cells: str, header: bool = False) -> str:
+    from html import escape
+
     tag = "th" if header else "td"
     style = "style='text-align:left;padding:2px 8px;border-bottom:1px solid #ddd'"
     return "<tr>" + "".join(f"<{tag} {style}>{escape(c)}</{tag}>" for c in cells) + "</tr>"
@@ -33,6 +34,8 @@ def settings_html(settings: _core.Settings) -> str:
 
 def doctor_html(report: DoctorReport) -> str:
     """The doctor report as HTML: status, libraries, store, settings."""
+    from html import escape
+
     status = "✅ OK" if report.ok else "❌ problems found"
     parts = [f"<b>aadap {escape(report.version)}</b> — {status}", _TABLE]
     parts += [_row(name, version) for name, version in report.libraries]

@@ -96,7 +96,7 @@ TEST(Logging, SecretsAreMaskedInEveryLine) {
   EXPECT_EQ(text.find("sk-abcdef"), std::string::npos) << text;
   EXPECT_EQ(text.find("tok123456"), std::string::npos) << text;
   EXPECT_EQ(text.find("plain"), std::string::npos) << text;
-  EXPECT_NO_THROW((void)nlohmann::json::parse(text)) << "masking keeps the line valid JSON";
+  EXPECT_TRUE(nlohmann::json::accept(text)) << "masking keeps the line valid JSON";
 }
 
 TEST(Logging, ConsoleFormatHasTheSameFields) {
@@ -139,7 +139,7 @@ TEST(Logging, ConcurrentLoggingAndReconfiguration) {
   for (auto& thread : threads) thread.join();
   const auto lines = capture.lines();
   EXPECT_EQ(lines.size(), 800u);
-  for (const auto& line : lines) EXPECT_NO_THROW((void)nlohmann::json::parse(line));
+  for (const auto& line : lines) EXPECT_TRUE(nlohmann::json::accept(line)) << line;
 }
 
 TEST(Logging, ParseLevelAndFormat) {

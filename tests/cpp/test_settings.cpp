@@ -132,7 +132,9 @@ TEST(Settings, EveryBadVariableIsReportedAtOnce) {
   EXPECT_EQ(names.count("AADAP_APP_NAME"), 0u);
   for (const auto& e : errors) {
     EXPECT_FALSE(e.at("allowed").get<std::string>().empty());
-    if (e.at("variable") == "AADAP_DATABASE_URL") EXPECT_EQ(e.at("value"), "**********");
+    if (e.at("variable") == "AADAP_DATABASE_URL") {
+      EXPECT_EQ(e.at("value"), "**********");
+    }
   }
 }
 

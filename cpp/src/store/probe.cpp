@@ -81,7 +81,7 @@ void probe_postgresql(const DatabaseUrl& url, std::chrono::seconds timeout, Prob
   try {
     pqxx::connection connection(conninfo);
     pqxx::nontransaction tx(connection);
-    result.server_version = tx.exec1("SHOW server_version")[0].as<std::string>();
+    result.server_version = tx.exec("SHOW server_version").at(0).at(0).as<std::string>();
     result.reachable = true;
     result.detail = "connected to database " + std::string(connection.dbname()) + " as " +
                     connection.username();
