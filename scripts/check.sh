@@ -5,6 +5,8 @@
 # AADAP_TEST_POSTGRES_URL to name a running server (scripts/test.sh arranges both).
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# ccache hits across clones in different folders (CI clones afresh every run).
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 export PATH="$PWD/.venv/bin:$PATH"
 export AADAP_REQUIRE_POSTGRES=1
 JOBS=$(nproc)

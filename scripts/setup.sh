@@ -6,6 +6,8 @@
 # Idempotent; safe to run again after every change.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# ccache hits across clones in different folders (CI clones afresh every run).
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 
 APT_PACKAGES=(
   build-essential pkg-config ccache git

@@ -263,6 +263,16 @@ def test_get_settings_applies_the_log_level(
     assert logging.DEBUG == 10  # the C++ levels use Python's numbers
 
 
+def test_default_database_follows_home(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", "/srv/home")
+    only_aadap = aadap.Settings.from_env({"AADAP_APP_NAME": "x"}, dotenv=None)
+    assert only_aadap.database_url.reveal() == "sqlite:////srv/home/.local/share/aadap/aadap.db"
+    monkeypatch.setenv("XDG_DATA_HOME", "/srv/data")
+    assert aadap.Settings.from_env().database_url.reveal() == "sqlite:////srv/data/aadap/aadap.db"
+    explicit = aadap.Settings.from_env({"HOME": "/h"}, dotenv=None)
+    assert explicit.database_url.reveal() == "sqlite:////h/.local/share/aadap/aadap.db"
+
+
 def test_deprecated_redis_variables_are_ignored() -> None:
     settings = load(AADAP_REDIS_URL="redis://localhost:6379", AADAP_REDIS_PASSWORD="x")
     assert sorted(settings.ignored_deprecated) == ["AADAP_REDIS_PASSWORD", "AADAP_REDIS_URL"]

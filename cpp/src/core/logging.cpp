@@ -1,5 +1,6 @@
 #include "aadap/core/logging.hpp"
 
+#include "aadap/core/published.hpp"
 #include "aadap/core/redaction.hpp"
 #include "aadap/core/settings.hpp"
 
@@ -30,23 +31,10 @@ std::shared_ptr<spdlog::logger> make_sink_logger(std::vector<spdlog::sink_ptr> s
 
 std::atomic<int> g_level{static_cast<int>(Level::info)};
 
-std::atomic<std::shared_ptr<const State>>& state() {
-  static std::atomic<std::shared_ptr<const State>> current{std::make_shared<const State>(
-      State{Config{}, make_sink_logger({std::make_shared<spdlog::sinks::stderr_sink_mt>()}), {}})};
-  return current;
-}
-
-template <class Change>
-void update(Change change) {
-  // Configuration changes are rare; concurrent ones are serialised by compare-exchange.
-  auto current = state().load();
-  for (;;) {
-    auto next = std::make_shared<State>(*current);
-    change(*next);
-    if (state().compare_exchange_weak(current, std::shared_ptr<const State>(std::move(next)))) {
-      return;
-    }
-  }
+Published<State>& state() {
+  static auto* current = new Published<State>(  // never destroyed: logging works during exit
+      State{Config{}, make_sink_logger({std::make_shared<spdlog::sinks::stderr_sink_mt>()}), {}});
+  return *current;
 }
 
 spdlog::level::level_enum to_spdlog(Level level) {
@@ -184,7 +172,7 @@ std::string_view format_name(Format format) noexcept {
 }
 
 void configure(const Config& config) {
-  update([&](State& s) { s.config = config; });
+  state().update([&](State& s) { s.config = config; });
   set_level(config.level);
 }
 
@@ -194,7 +182,7 @@ void configure(const Settings& settings) {
 }
 
 Config current_config() {
-  return state().load()->config;
+  return state().get().config;
 }
 
 void set_level(Level level) noexcept {
@@ -211,21 +199,21 @@ bool enabled(Level level) noexcept {
 
 void set_sinks(std::vector<spdlog::sink_ptr> sinks) {
   auto logger = make_sink_logger(std::move(sinks));
-  update([&](State& s) {
+  state().update([&](State& s) {
     s.sink_logger = logger;
     s.callback = nullptr;
   });
 }
 
 void set_callback(Callback callback) {
-  update([&](State& s) { s.callback = callback; });
+  state().update([&](State& s) { s.callback = callback; });
 }
 
 void Logger::write(Level lvl, std::string_view event, std::string_view correlation_id,
                    const nlohmann::json& fields) const {
   if (!enabled(lvl)) return;
-  const auto current = state().load();
-  const auto& config = current->config;
+  const State& current = state().get();
+  const auto& config = current.config;
   const std::string timestamp = utc_timestamp();
   const nlohmann::json safe_fields = without_reserved_keys(fields);
   const std::string fields_dump =
@@ -234,12 +222,12 @@ void Logger::write(Level lvl, std::string_view event, std::string_view correlati
       redact(config.format == Format::json
                  ? json_line(config, timestamp, lvl, name_, event, correlation_id, fields_dump)
                  : console_line(config, timestamp, lvl, name_, event, correlation_id, safe_fields));
-  if (current->callback) {
+  if (current.callback) {
     const std::string redacted_fields = redact(fields_dump);
-    current->callback(Record{lvl, name_, event, correlation_id, redacted_fields, line});
+    current.callback(Record{lvl, name_, event, correlation_id, redacted_fields, line});
     return;
   }
-  current->sink_logger->log(to_spdlog(lvl), "{}", line);
+  current.sink_logger->log(to_spdlog(lvl), "{}", line);
 }
 
 }  // namespace aadap::log

@@ -1,10 +1,9 @@
 #include "aadap/core/redaction.hpp"
 
+#include "aadap/core/published.hpp"
+
 #include <algorithm>
 #include <array>
-#include <atomic>
-#include <memory>
-#include <mutex>
 #include <vector>
 
 namespace aadap {
@@ -13,16 +12,9 @@ namespace {
 
 using SecretList = std::vector<std::string>;
 
-// Copy-on-write: writers (rare: settings load) copy under a mutex, readers (every log line)
-// load the current list without locking.
-std::atomic<std::shared_ptr<const SecretList>>& registry() {
-  static std::atomic<std::shared_ptr<const SecretList>> list{std::make_shared<const SecretList>()};
-  return list;
-}
-
-std::mutex& registry_writer() {
-  static std::mutex mutex;
-  return mutex;
+Published<SecretList>& registry() {
+  static auto* list = new Published<SecretList>();  // never destroyed: used during exit
+  return *list;
 }
 
 char lower(char c) noexcept {
@@ -220,21 +212,20 @@ std::string mask_patterns(std::string_view s) {
 
 void register_secret_value(std::string_view value) {
   if (value.size() < 4) return;
-  std::lock_guard lock(registry_writer());
-  auto current = registry().load();
-  if (std::find(current->begin(), current->end(), value) != current->end()) return;
-  auto next = std::make_shared<SecretList>(*current);
-  next->emplace_back(value);
-  // Longest first, so a secret that contains another is masked whole.
-  std::sort(next->begin(), next->end(),
-            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
-  registry().store(std::move(next));
+  const auto& current = registry().get();
+  if (std::find(current.begin(), current.end(), value) != current.end()) return;
+  registry().update([&](SecretList& list) {
+    if (std::find(list.begin(), list.end(), value) != list.end()) return;
+    list.emplace_back(value);
+    // Longest first, so a secret that contains another is masked whole.
+    std::sort(list.begin(), list.end(),
+              [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  });
 }
 
 std::string redact(std::string_view text) {
-  const auto secrets = registry().load();
   std::string work(text);
-  for (const auto& secret : *secrets) {
+  for (const auto& secret : registry().get()) {
     for (auto pos = work.find(secret); pos != std::string::npos;
          pos = work.find(secret, pos + kMask.size())) {
       work.replace(pos, secret.size(), kMask);

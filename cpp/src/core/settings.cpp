@@ -8,6 +8,7 @@
 #include <atomic>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <functional>
 #include <sstream>
 
@@ -411,12 +412,22 @@ std::string_view source_name(SettingSource source) noexcept {
 }
 
 std::string default_database_url(const EnvironmentMap& environment) {
+  // XDG_DATA_HOME and HOME come from `environment` when it has either, else from the process
+  // (a caller passing only AADAP_* variables still gets the usual location).
+  const bool from_map = environment.count("HOME") > 0 || environment.count("XDG_DATA_HOME") > 0;
+  const auto lookup = [&](const char* name) -> std::string {
+    if (from_map) {
+      const auto it = environment.find(name);
+      return it == environment.end() ? "" : it->second;
+    }
+    const char* value = std::getenv(name);
+    return value ? value : "";
+  };
   std::filesystem::path base;
-  if (auto it = environment.find("XDG_DATA_HOME"); it != environment.end() && !it->second.empty()) {
-    base = it->second;
-  } else if (auto home = environment.find("HOME");
-             home != environment.end() && !home->second.empty()) {
-    base = std::filesystem::path(home->second) / ".local" / "share";
+  if (const auto xdg = lookup("XDG_DATA_HOME"); !xdg.empty()) {
+    base = xdg;
+  } else if (const auto home = lookup("HOME"); !home.empty()) {
+    base = std::filesystem::path(home) / ".local" / "share";
   } else {
     base = std::filesystem::current_path();
   }

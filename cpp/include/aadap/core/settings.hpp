@@ -123,7 +123,8 @@ struct Settings {
 };
 
 /// The database URL used when AADAP_DATABASE_URL is unset: a SQLite file under
-/// $XDG_DATA_HOME/aadap/aadap.db (default ~/.local/share/aadap/aadap.db).
+/// $XDG_DATA_HOME/aadap/aadap.db (default ~/.local/share/aadap/aadap.db). HOME and
+/// XDG_DATA_HOME are read from `environment` when it has either, else from the process.
 std::string default_database_url(const EnvironmentMap& environment);
 
 }  // namespace aadap
