@@ -44,8 +44,8 @@ if [[ ! -x .venv/bin/python ]]; then
 fi
 VENV_PY=.venv/bin/python
 
-# Python dependencies: build requirements + the dev extra, read from pyproject.toml (one source
-# of truth). Reinstalled only when pyproject.toml changes.
+# Python dependencies: build requirements, runtime dependencies and the dev extra, read from
+# pyproject.toml (one source of truth). Reinstalled only when pyproject.toml changes.
 stamp=.venv/.aadap-deps.sha256
 want=$(sha256sum pyproject.toml | cut -d' ' -f1)
 if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
@@ -55,7 +55,8 @@ if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
 import tomllib
 with open("pyproject.toml", "rb") as f:
     project = tomllib.load(f)
-for req in project["build-system"]["requires"] + project["project"]["optional-dependencies"]["dev"]:
+extras = project["project"]["optional-dependencies"]
+for req in project["build-system"]["requires"] + project["project"]["dependencies"] + extras["dev"]:
     print(req)
 print("cmake>=3.20")
 print("ninja")

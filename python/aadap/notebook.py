@@ -40,12 +40,12 @@ def doctor_html(report: DoctorReport) -> str:
     parts = [f"<b>aadap {escape(report.version)}</b> — {status}", _TABLE]
     parts += [_row(name, version) for name, version in report.libraries]
     parts.append("</table>")
-    if report.store is not None:
-        state = "reachable" if report.store.reachable else "UNREACHABLE"
-        parts.append(
-            f"<p>store <code>{escape(report.store.url)}</code>: {state} — "
-            f"{escape(report.store.detail)}</p>"
-        )
+    checks = [report.faiss, *([report.store] if report.store else []), *report.endpoints]
+    parts.append(_TABLE + _row("check", "target", "result", header=True))
+    for check in checks:
+        result = ("ok: " if check.ok else "FAILED: ") + check.detail
+        parts.append(_row(check.name, check.target, result))
+    parts.append("</table>")
     if report.settings_error is not None:
         parts.append(f"<pre>{escape(report.settings_error)}</pre>")
     else:
