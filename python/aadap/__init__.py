@@ -26,13 +26,16 @@ from aadap.log import (
     set_log_level,
 )
 from aadap.settings import PlatformTargets, Secret, Settings, get_settings
+from aadap.working_memory import ManualClock, WorkingMemory, scoped_key
 
 __all__ = [
     *_error_names,
     "CorrelationIdMiddleware",
+    "ManualClock",
     "PlatformTargets",
     "Secret",
     "Settings",
+    "WorkingMemory",
     "__version__",
     "configure_logging",
     "correlation_id",
@@ -43,6 +46,7 @@ __all__ = [
     "get_settings",
     "new_correlation_id",
     "route_logs_to_python",
+    "scoped_key",
     "set_log_format",
     "set_log_level",
 ]

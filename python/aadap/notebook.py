@@ -8,8 +8,9 @@ from aadap import _core
 
 if TYPE_CHECKING:
     from aadap.doctor import DoctorReport
+    from aadap.working_memory import WorkingMemory
 
-__all__ = ["doctor_html", "settings_html"]
+__all__ = ["doctor_html", "settings_html", "working_memory_html"]
 
 _TABLE = "<table style='border-collapse:collapse;font-family:monospace;font-size:12px'>"
 
@@ -60,6 +61,23 @@ def doctor_html(report: DoctorReport) -> str:
             f"<details><summary>settings</summary>{_TABLE}{''.join(rows)}</table></details>"
         )
     return "".join(parts)
+
+
+def working_memory_html(memory: WorkingMemory) -> str:
+    """Per-namespace statistics of a working memory."""
+    header = ("namespace", "default ttl", "keys", "bytes", "hits", "misses", "expired", "evicted")
+    rows = [_row(*header, header=True)]
+    for s in memory.stats().values():
+        ttl = "none" if s.default_ttl_seconds is None else f"{s.default_ttl_seconds} s"
+        rows.append(
+            _row(
+                s.name,
+                ttl,
+                *map(str, (s.keys, s.bytes, s.hits, s.misses, s.expirations, s.evictions)),
+            )
+        )
+    title = f"<b>WorkingMemory</b> (max_bytes={memory.max_bytes}, shards={memory.shard_count})"
+    return f"{title}{_TABLE}{''.join(rows)}</table>"
 
 
 setattr(_core.Settings, "_repr_html_", settings_html)  # noqa: B010 (a C++ class)
