@@ -24,11 +24,9 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from aadap import _core
+from aadap._core import ManualClock, NamespaceStats
 
 __all__ = ["ManualClock", "NamespaceStats", "WorkingMemory", "scoped_key"]
-
-ManualClock = _core.ManualClock
-NamespaceStats = _core.NamespaceStats
 
 
 def scoped_key(*parts: str) -> str:
@@ -89,7 +87,7 @@ class WorkingMemory(_core.WorkingMemoryCore):
         raw = self.get(ns, key)
         return default if raw is None else json.loads(raw)
 
-    def scan(  # type: ignore[override]
+    def scan(
         self, ns: str, pattern: str = "*", cursor: str = "0", count: int = 100
     ) -> tuple[str, list[str]]:
         """One page: ``(next_cursor, keys)``; ``next_cursor == "0"`` when the walk is done.
