@@ -91,6 +91,35 @@ py::object to_python(const nlohmann::json& value) {
 
 }  // namespace
 
+void set_python_error(const Error& error) {
+  const py::handle cls = classes().at(error.code());
+  py::object instance = cls(py::str(error.what()));
+  for (const auto& [key, value] : error.details().items()) {
+    instance.attr(py::str(key)) = to_python(value);
+  }
+  PyErr_SetObject(cls.ptr(), instance.ptr());
+}
+
+void set_python_error_from_current_exception() noexcept {
+  try {
+    throw;
+  } catch (const Error& error) {
+    try {
+      set_python_error(error);
+    } catch (py::error_already_set& nested) {
+      nested.restore();
+    }
+  } catch (py::error_already_set& error) {
+    error.restore();
+  } catch (const std::bad_alloc&) {
+    PyErr_NoMemory();
+  } catch (const std::exception& error) {
+    PyErr_SetString(PyExc_RuntimeError, error.what());
+  } catch (...) {
+    PyErr_SetString(PyExc_RuntimeError, "unknown C++ exception");
+  }
+}
+
 void bind_errors(py::module_& m) {
   for (const auto& entry : table()) {
     const std::string name(error_class_name(entry.code));
@@ -110,12 +139,7 @@ void bind_errors(py::module_& m) {
     try {
       if (pointer) std::rethrow_exception(pointer);
     } catch (const Error& error) {
-      const py::handle cls = classes().at(error.code());
-      py::object instance = cls(py::str(error.what()));
-      for (const auto& [key, value] : error.details().items()) {
-        instance.attr(py::str(key)) = to_python(value);
-      }
-      PyErr_SetObject(cls.ptr(), instance.ptr());
+      set_python_error(error);
     }
   });
 

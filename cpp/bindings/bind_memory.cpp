@@ -44,11 +44,83 @@ std::string_view key_view(const py::handle& key) {
   return value_view(key);
 }
 
-py::object to_bytes_or_none(WorkingMemory& wm, std::string_view ns, std::string_view key) {
-  py::object out = py::none();
-  wm.read(ns, key, [&](std::string_view value) { out = py::bytes(value.data(), value.size()); });
-  return out;
+std::string_view namespace_view(PyObject* ns) {
+  if (!PyUnicode_Check(ns)) {
+    throw InvalidTypeError(std::string("a namespace is a str, not ") + Py_TYPE(ns)->tp_name);
+  }
+  return value_view(ns);
 }
+
+std::optional<std::int64_t> ttl_from(PyObject* ttl) {
+  if (ttl == Py_None) return std::nullopt;
+  if (!PyLong_Check(ttl) || PyBool_Check(ttl)) {
+    throw InvalidTypeError(std::string("ttl is an int number of seconds or None, not ") +
+                           Py_TYPE(ttl)->tp_name);
+  }
+  const long long seconds = PyLong_AsLongLong(ttl);
+  if (seconds == -1 && PyErr_Occurred()) {
+    PyErr_Clear();
+    throw InvalidArgumentError("ttl is out of range");
+  }
+  return seconds;
+}
+
+// The C++ object behind a WorkingMemoryCore (or Python subclass) instance.
+WorkingMemory& unwrap(PyObject* self) {
+  auto* instance = reinterpret_cast<py::detail::instance*>(self);
+  auto* memory = static_cast<WorkingMemory*>(instance->get_value_and_holder().value_ptr());
+  if (memory == nullptr) throw InvalidTypeError("WorkingMemory.__init__ was not called");
+  return *memory;
+}
+
+// get() and set() are the hot path: plain CPython fast-call methods, skipping pybind11's
+// argument dispatch, which costs more than the whole lookup.
+PyObject* fast_get(PyObject* self, PyObject* const* args, Py_ssize_t nargs) noexcept {
+  try {
+    if (nargs != 2) throw InvalidTypeError("get(ns, key) takes 2 positional arguments");
+    WorkingMemory& memory = unwrap(self);
+    PyObject* out = nullptr;
+    memory.read(namespace_view(args[0]), key_view(args[1]), [&](std::string_view value) {
+      out = PyBytes_FromStringAndSize(value.data(), static_cast<Py_ssize_t>(value.size()));
+    });
+    if (out != nullptr || PyErr_Occurred()) return out;
+    Py_RETURN_NONE;
+  } catch (...) {
+    set_python_error_from_current_exception();
+    return nullptr;
+  }
+}
+
+PyObject* fast_set(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
+                   PyObject* kwnames) noexcept {
+  try {
+    const Py_ssize_t keywords = kwnames == nullptr ? 0 : PyTuple_GET_SIZE(kwnames);
+    PyObject* ttl = Py_None;
+    if (nargs == 4 && keywords == 0) {
+      ttl = args[3];
+    } else if (nargs == 3 && keywords == 1 &&
+               PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(kwnames, 0), "ttl") == 0) {
+      ttl = args[3];
+    } else if (nargs != 3 || keywords != 0) {
+      throw InvalidTypeError("set(ns, key, value, ttl=None): ns, key and value are positional");
+    }
+    WorkingMemory& memory = unwrap(self);
+    memory.set(namespace_view(args[0]), key_view(args[1]), value_view(args[2]), ttl_from(ttl));
+    Py_RETURN_NONE;
+  } catch (...) {
+    set_python_error_from_current_exception();
+    return nullptr;
+  }
+}
+
+PyMethodDef kFastMethods[] = {
+    {"get", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(fast_get)), METH_FASTCALL,
+     "get(ns, key, /) -> bytes | None: the value, or None when missing or expired."},
+    {"set", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(fast_set)),
+     METH_FASTCALL | METH_KEYWORDS,
+     "set(ns, key, value, /, ttl=None): store bytes or str (UTF-8); ttl None = namespace "
+     "default."},
+};
 
 }  // namespace
 
@@ -83,8 +155,8 @@ void bind_memory(py::module_& m) {
       .def_readonly("expirations", &memory::NamespaceStats::expirations)
       .def_readonly("evictions", &memory::NamespaceStats::evictions);
 
-  py::class_<WorkingMemory>(m, "WorkingMemoryCore")
-      .def(py::init([](std::optional<std::int64_t> max_bytes,
+  py::class_<WorkingMemory> core(m, "WorkingMemoryCore");
+  core.def(py::init([](std::optional<std::int64_t> max_bytes,
                        std::optional<std::int64_t> default_ttl, std::size_t shards,
                        std::shared_ptr<Clock> clock, bool background_sweeper,
                        const Settings& settings) {
@@ -101,19 +173,6 @@ void bind_memory(py::module_& m) {
       .def("register_namespace", &WorkingMemory::register_namespace, py::arg("name"),
            py::arg("default_ttl"))
       .def("namespaces", &WorkingMemory::namespaces)
-      .def(
-          "set",
-          [](WorkingMemory& wm, std::string_view ns, const py::handle& key, const py::handle& value,
-             std::optional<std::int64_t> ttl) {
-            wm.set(ns, key_view(key), value_view(value), ttl);
-          },
-          py::arg("ns"), py::arg("key"), py::arg("value"), py::arg("ttl") = py::none())
-      .def(
-          "get",
-          [](WorkingMemory& wm, std::string_view ns, const py::handle& key) {
-            return to_bytes_or_none(wm, ns, key_view(key));
-          },
-          py::arg("ns"), py::arg("key"))
       .def(
           "delete",
           [](WorkingMemory& wm, std::string_view ns, const py::handle& key) {
@@ -152,34 +211,64 @@ void bind_memory(py::module_& m) {
           py::arg("ns"), py::arg("key"), py::arg("delta") = 1)
       .def(
           "mget",
-          [](WorkingMemory& wm, std::string_view ns, const py::sequence& keys) {
-            std::vector<std::string_view> views;
-            views.reserve(keys.size());
-            for (const auto& key : keys) views.push_back(key_view(key));
-            py::list out(views.size());
-            for (std::size_t i = 0; i < views.size(); ++i) {
-              out[i] = to_bytes_or_none(wm, ns, views[i]);
-            }
+          [](WorkingMemory& wm, std::string_view ns, const py::handle& keys) {
+            const auto sequence = py::reinterpret_steal<py::object>(
+                PySequence_Fast(keys.ptr(), "mget() takes a sequence of str keys"));
+            if (!sequence) throw py::error_already_set();
+            const Py_ssize_t n = PySequence_Fast_GET_SIZE(sequence.ptr());
+            PyObject** items = PySequence_Fast_ITEMS(sequence.ptr());
+            std::vector<std::string_view> views(static_cast<std::size_t>(n));
+            for (Py_ssize_t i = 0; i < n; ++i) views[i] = key_view(items[i]);
+            py::list out(n);
+            for (Py_ssize_t i = 0; i < n; ++i) PyList_SET_ITEM(out.ptr(), i, Py_NewRef(Py_None));
+            wm.read_many(ns, views, [&](std::size_t i, std::string_view value) {
+              PyObject* bytes =
+                  PyBytes_FromStringAndSize(value.data(), static_cast<Py_ssize_t>(value.size()));
+              if (bytes == nullptr) throw py::error_already_set();
+              PyObject* old = PyList_GET_ITEM(out.ptr(), static_cast<Py_ssize_t>(i));
+              PyList_SET_ITEM(out.ptr(), static_cast<Py_ssize_t>(i), bytes);
+              Py_DECREF(old);
+            });
             return out;
           },
-          py::arg("ns"), py::arg("keys"))
+          py::arg("ns"), py::arg("keys"),
+          "Values of many keys (None for each missing one), in one call.")
       .def(
           "mset",
-          [](WorkingMemory& wm, const std::string& ns, const py::sequence& keys,
-             const py::sequence& values, std::optional<std::int64_t> ttl) {
-            if (keys.size() != values.size()) {
-              throw InvalidArgumentError("mset needs as many values as keys");
+          [](WorkingMemory& wm, const std::string& ns, const py::handle& items,
+             const py::handle& ttl) {
+            std::vector<std::pair<std::string_view, std::string_view>> pairs;
+            py::object keep_alive;
+            if (PyDict_Check(items.ptr())) {
+              pairs.reserve(static_cast<std::size_t>(PyDict_GET_SIZE(items.ptr())));
+              Py_ssize_t position = 0;
+              PyObject* key = nullptr;
+              PyObject* value = nullptr;
+              while (PyDict_Next(items.ptr(), &position, &key, &value)) {
+                pairs.emplace_back(key_view(key), value_view(value));
+              }
+            } else {
+              keep_alive = py::reinterpret_steal<py::object>(PySequence_Fast(
+                  items.ptr(), "mset() takes a dict or a sequence of (key, value) pairs"));
+              if (!keep_alive) throw py::error_already_set();
+              const Py_ssize_t n = PySequence_Fast_GET_SIZE(keep_alive.ptr());
+              PyObject** entries = PySequence_Fast_ITEMS(keep_alive.ptr());
+              for (Py_ssize_t i = 0; i < n; ++i) {
+                if (!PyTuple_Check(entries[i]) || PyTuple_GET_SIZE(entries[i]) != 2) {
+                  throw InvalidTypeError("mset() pairs are (key, value) tuples");
+                }
+                pairs.emplace_back(key_view(PyTuple_GET_ITEM(entries[i], 0)),
+                                   value_view(PyTuple_GET_ITEM(entries[i], 1)));
+              }
             }
-            std::vector<std::pair<std::string_view, std::string_view>> items;
-            items.reserve(keys.size());
-            for (std::size_t i = 0; i < keys.size(); ++i) {
-              items.emplace_back(key_view(keys[i]), value_view(values[i]));
-            }
-            // The views point into immutable Python objects the sequences keep alive.
+            const auto seconds = ttl_from(ttl.ptr());
+            // The views point into immutable objects that `items` keeps alive.
             py::gil_scoped_release release;
-            wm.mset(ns, items, ttl);
+            wm.mset(ns, pairs, seconds);
           },
-          py::arg("ns"), py::arg("keys"), py::arg("values"), py::arg("ttl") = py::none())
+          py::arg("ns"), py::arg("items"), py::arg("ttl") = py::none(),
+          "Store a dict or (key, value) pairs in one call; all are validated before any is "
+          "stored.")
       .def(
           "scan",
           [](WorkingMemory& wm, const std::string& ns, const std::string& pattern,
@@ -196,6 +285,12 @@ void bind_memory(py::module_& m) {
       .def("ping", &WorkingMemory::ping)
       .def_property_readonly("max_bytes", &WorkingMemory::max_bytes)
       .def_property_readonly("shard_count", &WorkingMemory::shard_count);
+  for (PyMethodDef& def : kFastMethods) {
+    py::object method = py::reinterpret_steal<py::object>(
+        PyDescr_NewMethod(reinterpret_cast<PyTypeObject*>(core.ptr()), &def));
+    if (!method) throw py::error_already_set();
+    core.attr(def.ml_name) = method;
+  }
 
   m.def(
       "scoped_key",

@@ -20,7 +20,7 @@ shorter than a GIL hand-off, so they keep it.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any
 
 from aadap import _core
@@ -66,17 +66,6 @@ class WorkingMemory(_core.WorkingMemoryCore):
     def touch(self, ns: str, key: str, ttl: int) -> bool:
         """Alias of :meth:`expire`: give a live key a new TTL."""
         return self.expire(ns, key, ttl)
-
-    def mset(  # type: ignore[override]
-        self,
-        ns: str,
-        items: Mapping[str, bytes | bytearray | str]
-        | Iterable[tuple[str, bytes | bytearray | str]],
-        ttl: int | None = None,
-    ) -> None:
-        """Store many entries in one call (all validated before any is stored)."""
-        pairs = list(items.items()) if isinstance(items, Mapping) else list(items)
-        super().mset(ns, [k for k, _ in pairs], [v for _, v in pairs], ttl)
 
     def set_json(self, ns: str, key: str, value: Any, ttl: int | None = None) -> None:
         """Store a JSON-serialisable value (as compact UTF-8 JSON)."""

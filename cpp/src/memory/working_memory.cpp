@@ -323,10 +323,30 @@ struct WorkingMemory::Impl {
   }
 
   Located locate(std::string_view ns, std::string_view key) {
-    const std::uint16_t id = namespace_id(ns);
+    return locate_in(namespace_id(ns), key);
+  }
+
+  Located locate_in(std::uint16_t id, std::string_view key) {
     check_key(key);
     const std::uint64_t h = hash_of(id, key);
     return Located{*shards[(h >> 40) & shard_mask], id, static_cast<std::uint32_t>(h)};
+  }
+
+  // get() for a resolved location: hands the value to sink under the shard lock.
+  template <class Sink>
+  bool read_at(const Located& at, std::string_view key, Sink&& sink) {
+    std::lock_guard lock(at.shard.mutex);
+    std::uint32_t bucket = 0;
+    const std::uint32_t s = find_live(at.shard, at, key, clock->now(), bucket);
+    Counters& c = at.shard.counters_for(at.ns);
+    if (s == kNil) {
+      c.misses += 1;
+      return false;
+    }
+    c.hits += 1;
+    at.shard.touch(s);
+    sink(at.shard.slots[s].value());
+    return true;
   }
 
   Nanos expiry_for(std::uint16_t ns, std::optional<std::int64_t> ttl_seconds, Nanos now) const {
@@ -518,19 +538,17 @@ std::optional<std::string> WorkingMemory::get(std::string_view ns, std::string_v
 }
 
 bool WorkingMemory::read(std::string_view ns, std::string_view key, const ValueSink& sink) {
-  const auto at = impl_->locate(ns, key);
-  std::lock_guard lock(at.shard.mutex);
-  std::uint32_t bucket = 0;
-  const std::uint32_t s = impl_->find_live(at.shard, at, key, impl_->clock->now(), bucket);
-  Counters& c = at.shard.counters_for(at.ns);
-  if (s == kNil) {
-    c.misses += 1;
-    return false;
+  return impl_->read_at(impl_->locate(ns, key), key, sink);
+}
+
+void WorkingMemory::read_many(std::string_view ns, std::span<const std::string_view> keys,
+                              const IndexedValueSink& sink) {
+  const std::uint16_t id = impl_->namespace_id(ns);
+  for (const auto key : keys) check_key(key);
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    impl_->read_at(impl_->locate_in(id, keys[i]), keys[i],
+                   [&](std::string_view value) { sink(i, value); });
   }
-  c.hits += 1;
-  at.shard.touch(s);
-  sink(at.shard.slots[s].value());
-  return true;
 }
 
 bool WorkingMemory::remove(std::string_view ns, std::string_view key) {
@@ -623,9 +641,8 @@ std::int64_t WorkingMemory::incr(std::string_view ns, std::string_view key, std:
 
 std::vector<std::optional<std::string>> WorkingMemory::mget(
     std::string_view ns, std::span<const std::string_view> keys) {
-  std::vector<std::optional<std::string>> out;
-  out.reserve(keys.size());
-  for (const auto key : keys) out.push_back(get(ns, key));
+  std::vector<std::optional<std::string>> out(keys.size());
+  read_many(ns, keys, [&](std::size_t i, std::string_view value) { out[i].emplace(value); });
   return out;
 }
 
@@ -641,7 +658,7 @@ void WorkingMemory::mset(std::string_view ns,
   const Nanos now = impl_->clock->now();
   const Nanos expires_at = impl_->expiry_for(id, ttl_seconds, now);
   for (const auto& [key, value] : items) {
-    const auto at = impl_->locate(ns, key);
+    const auto at = impl_->locate_in(id, key);
     impl_->store(at, key, value, expires_at, now);
     impl_->enforce_budget(&at.shard);
   }

@@ -101,6 +101,10 @@ class WorkingMemory {
   /// namespace default TTL; an existing key keeps its TTL). Atomic. Returns the new value.
   std::int64_t incr(std::string_view ns, std::string_view key, std::int64_t delta = 1);
 
+  /// read() for many keys of one namespace: sink(i, value) for each key i that is live.
+  using IndexedValueSink = std::function<void(std::size_t, std::string_view)>;
+  void read_many(std::string_view ns, std::span<const std::string_view> keys,
+                 const IndexedValueSink& sink);
   std::vector<std::optional<std::string>> mget(std::string_view ns,
                                                std::span<const std::string_view> keys);
   /// All-or-nothing validation, then every item stored with the same TTL rule as set().
