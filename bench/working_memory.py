@@ -90,7 +90,7 @@ def workload(n_keys: int, n_ops: int) -> tuple[list[str], list[str]]:
     return keys, lookups
 
 
-def measure_store(name: str, ops: dict[str, Callable[[], int]]) -> dict[str, float]:
+def measure(ops: dict[str, Callable[[], int]]) -> dict[str, float]:
     return {op: best_rate(fn) for op, fn in ops.items()}
 
 
@@ -249,27 +249,28 @@ def main() -> None:
     try:
         for n_keys in (1_000, 100_000):
             keys, lookups = workload(n_keys, args.ops)
-            py = measure_store("python", python_ops(keys, lookups))
-            ours = measure_store("aadap", aadap_ops(keys, lookups))
+            py = measure(python_ops(keys, lookups))
+            ours = measure(aadap_ops(keys, lookups))
             rows.append(f"\n### {n_keys:,} keys (operations per second; ratio = aadap / peer)\n")
             rows.append("| operation | aadap | pure Python | ratio | Redis | ratio |")
             rows.append("|---|---|---|---|---|---|")
-            red = measure_store("redis", redis_ops(client, keys, lookups)) if client else {}
+            red = measure(redis_ops(client, keys, lookups)) if client else {}
             for op in ("get", "set", "mget", "mset"):
                 peer = py[op]
                 redis_rate = red.get(op)
                 redis_cells = (
-                    f"{redis_rate:,.0f} | {ours[op] / redis_rate:.1f}×" if redis_rate else "— | —"
+                    f"{redis_rate:,.0f} | {ours[op] / redis_rate:.1f}x" if redis_rate else "— | —"
                 )
                 rows.append(
-                    f"| {op} | {ours[op]:,.0f} | {peer:,.0f} | {ours[op] / peer:.2f}× | "
+                    f"| {op} | {ours[op]:,.0f} | {peer:,.0f} | {ours[op] / peer:.2f}x | "
                     f"{redis_cells} |"
                 )
             rows.append(
-                f"\nbatched per-key vs single-key: aadap mget/get {ours['mget'] / ours['get']:.1f}×, "
-                f"mset/set {ours['mset'] / ours['set']:.1f}×; aadap mget vs pure-Python single get "
-                f"{ours['mget'] / py['get']:.1f}×, mset vs pure-Python single set "
-                f"{ours['mset'] / py['set']:.1f}×"
+                "\nbatched per-key vs single-key: "
+                f"aadap mget/get {ours['mget'] / ours['get']:.1f}x, "
+                f"mset/set {ours['mset'] / ours['set']:.1f}x; aadap mget vs pure-Python single get "
+                f"{ours['mget'] / py['get']:.1f}x, mset vs pure-Python single set "
+                f"{ours['mset'] / py['set']:.1f}x"
             )
     finally:
         if server:
@@ -277,7 +278,7 @@ def main() -> None:
     cpp = cpp_figures()
     rows.append("\n### C++ only, 100,000 keys\n")
     one, two = cpp["gets_per_second_1_thread"], cpp["gets_per_second_2_threads"]
-    rows.append(f"- get: {one:,.0f}/s on one thread, {two:,.0f}/s on two ({two / one:.2f}×)")
+    rows.append(f"- get: {one:,.0f}/s on one thread, {two:,.0f}/s on two ({two / one:.2f}x)")
     rows.append(
         f"- memory: {cpp['heap_bytes_per_entry']:.1f} heap bytes per entry, "
         f"{cpp['overhead_bytes_per_entry']:.1f} beyond the key and value bytes"

@@ -19,7 +19,7 @@ step() {
   "$@" || failed+=("$name")
 }
 
-step "ruff" ruff check python tests
+step "ruff" ruff check python tests bench
 step "mypy" mypy
 step "c++ tests" bash -c "cmake --build build/dev -j $JOBS && ctest --test-dir build/dev -j $JOBS --output-on-failure"
 step "c++ tests (asan+ubsan)" bash -c "

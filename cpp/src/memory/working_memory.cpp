@@ -28,6 +28,11 @@ constexpr std::size_t kMaxNamespaces = std::numeric_limits<std::uint16_t>::max()
 
 // One entry. Key and value share one allocation; slots never move, which is what lets a scan
 // cursor be a slot number. 40 bytes.
+//
+// Recency is CLOCK-style (second chance): a read only sets `referenced` in its own slot instead
+// of relinking the LRU list, so concurrent readers do not write each other's cache lines; at
+// the tail, a referenced entry goes back to the front once before it can be evicted. Writes
+// move the entry to the front.
 struct Slot {
   char* data = nullptr;
   std::uint32_t key_len = 0;
@@ -38,6 +43,7 @@ struct Slot {
   std::uint32_t hash = 0;
   std::uint16_t ns = 0;
   bool live = false;
+  bool referenced = false;  // used since it last reached the LRU tail (second chance)
 
   std::string_view key() const noexcept { return {data, key_len}; }
   std::string_view value() const noexcept { return {data + key_len, value_len}; }
@@ -46,7 +52,9 @@ struct Slot {
   }
 };
 
-struct Counters {
+// Cache-line aligned, like Shard: counters of different shards are written by different
+// threads and must not share a line.
+struct alignas(64) Counters {
   std::int64_t keys = 0;
   std::int64_t bytes = 0;
   std::int64_t hits = 0;
@@ -75,8 +83,8 @@ std::uint64_t hash_of(std::uint16_t ns, std::string_view key) noexcept {
 
 // A shard: an open-addressing index (linear probing, backward-shift deletion) over a vector
 // of slots, an intrusive LRU list and per-namespace counters. Every member is guarded by
-// `mutex`.
-struct Shard {
+// `mutex`. Aligned so that two shards never share a cache line.
+struct alignas(64) Shard {
   std::mutex mutex;
   std::vector<Slot> slots;
   std::vector<std::uint32_t> index;  // slot numbers; kNil = empty bucket
@@ -143,6 +151,21 @@ struct Shard {
     if (lru_head == s) return;
     lru_unlink(s);
     lru_push_front(s);
+  }
+
+  void mark_used(std::uint32_t s) noexcept {
+    if (!slots[s].referenced) slots[s].referenced = true;
+  }
+
+  // The entry to evict: the least recently used one that has not been read since it last
+  // reached the tail. Referenced entries on the way get their second chance.
+  std::uint32_t eviction_victim() noexcept {
+    while (lru_tail != kNil && slots[lru_tail].referenced) {
+      const std::uint32_t s = lru_tail;
+      slots[s].referenced = false;
+      touch(s);
+    }
+    return lru_tail;
   }
 
   void grow() {
@@ -332,10 +355,38 @@ struct WorkingMemory::Impl {
     return Located{*shards[(h >> 40) & shard_mask], id, static_cast<std::uint32_t>(h)};
   }
 
-  // get() for a resolved location: hands the value to sink under the shard lock.
+  // Batches visit shard by shard, taking each shard's lock once: `visit(at, i)` is called
+  // for every key i, under the lock of at.shard.
+  template <class Visit>
+  void for_each_by_shard(std::uint16_t id, std::size_t n,
+                         const std::function<std::string_view(std::size_t)>& key_at,
+                         Visit&& visit) {
+    std::vector<std::uint64_t> hashes(n);
+    std::vector<std::uint32_t> starts(shards.size() + 1, 0);
+    for (std::size_t i = 0; i < n; ++i) {
+      hashes[i] = hash_of(id, key_at(i));
+      ++starts[((hashes[i] >> 40) & shard_mask) + 1];
+    }
+    for (std::size_t k = 1; k < starts.size(); ++k) starts[k] += starts[k - 1];
+    std::vector<std::uint32_t> order(n);
+    std::vector<std::uint32_t> fill(starts.begin(), starts.end() - 1);
+    for (std::size_t i = 0; i < n; ++i) {
+      order[fill[(hashes[i] >> 40) & shard_mask]++] = static_cast<std::uint32_t>(i);
+    }
+    for (std::size_t k = 0; k < shards.size(); ++k) {
+      if (starts[k] == starts[k + 1]) continue;
+      Shard& shard = *shards[k];
+      std::lock_guard lock(shard.mutex);
+      for (std::uint32_t j = starts[k]; j < starts[k + 1]; ++j) {
+        const std::uint32_t i = order[j];
+        visit(Located{shard, id, static_cast<std::uint32_t>(hashes[i])}, i);
+      }
+    }
+  }
+
+  // get() for a resolved location, lock held: hands the value to sink.
   template <class Sink>
-  bool read_at(const Located& at, std::string_view key, Sink&& sink) {
-    std::lock_guard lock(at.shard.mutex);
+  bool read_locked(const Located& at, std::string_view key, Sink&& sink) {
     std::uint32_t bucket = 0;
     const std::uint32_t s = find_live(at.shard, at, key, clock->now(), bucket);
     Counters& c = at.shard.counters_for(at.ns);
@@ -344,7 +395,7 @@ struct WorkingMemory::Impl {
       return false;
     }
     c.hits += 1;
-    at.shard.touch(s);
+    at.shard.mark_used(s);
     sink(at.shard.slots[s].value());
     return true;
   }
@@ -382,11 +433,10 @@ struct WorkingMemory::Impl {
     return s;
   }
 
-  // Stores under the shard lock; returns nothing, evictions happen after unlocking.
-  void store(const Located& at, std::string_view key, std::string_view value, Nanos expires_at,
-             Nanos now) {
+  // Stores with the shard lock held; evictions happen after unlocking (enforce_budget).
+  void store_locked(const Located& at, std::string_view key, std::string_view value,
+                    Nanos expires_at, Nanos now) {
     Shard& shard = at.shard;
-    std::lock_guard lock(shard.mutex);
     std::uint32_t bucket = 0;
     const std::uint32_t s = find_live(shard, at, key, now, bucket);
     if (s != kNil) {
@@ -409,7 +459,7 @@ struct WorkingMemory::Impl {
       Shard& shard = *shards[(first + k) & shard_mask];
       std::lock_guard lock(shard.mutex);
       while (total_bytes.load(std::memory_order_relaxed) > max_bytes && shard.lru_tail != kNil) {
-        const std::uint32_t s = shard.lru_tail;
+        const std::uint32_t s = shard.eviction_victim();
         const std::uint16_t ns = shard.slots[s].ns;
         const bool expired = shard.slots[s].expires_at <= clock->now();
         total_bytes.fetch_sub(shard.erase(shard.bucket_of(s), s), std::memory_order_relaxed);
@@ -527,7 +577,11 @@ void WorkingMemory::set(std::string_view ns, std::string_view key, std::string_v
   const auto at = impl_->locate(ns, key);
   impl_->check_value(key, value);
   const Nanos now = impl_->clock->now();
-  impl_->store(at, key, value, impl_->expiry_for(at.ns, ttl_seconds, now), now);
+  const Nanos expires_at = impl_->expiry_for(at.ns, ttl_seconds, now);
+  {
+    std::lock_guard lock(at.shard.mutex);
+    impl_->store_locked(at, key, value, expires_at, now);
+  }
   impl_->enforce_budget(&at.shard);
 }
 
@@ -538,17 +592,20 @@ std::optional<std::string> WorkingMemory::get(std::string_view ns, std::string_v
 }
 
 bool WorkingMemory::read(std::string_view ns, std::string_view key, const ValueSink& sink) {
-  return impl_->read_at(impl_->locate(ns, key), key, sink);
+  const auto at = impl_->locate(ns, key);
+  std::lock_guard lock(at.shard.mutex);
+  return impl_->read_locked(at, key, sink);
 }
 
 void WorkingMemory::read_many(std::string_view ns, std::span<const std::string_view> keys,
                               const IndexedValueSink& sink) {
   const std::uint16_t id = impl_->namespace_id(ns);
   for (const auto key : keys) check_key(key);
-  for (std::size_t i = 0; i < keys.size(); ++i) {
-    impl_->read_at(impl_->locate_in(id, keys[i]), keys[i],
-                   [&](std::string_view value) { sink(i, value); });
-  }
+  impl_->for_each_by_shard(
+      id, keys.size(), [&](std::size_t i) { return keys[i]; },
+      [&](const Impl::Located& at, std::size_t i) {
+        impl_->read_locked(at, keys[i], [&](std::string_view value) { sink(i, value); });
+      });
 }
 
 bool WorkingMemory::remove(std::string_view ns, std::string_view key) {
@@ -657,11 +714,12 @@ void WorkingMemory::mset(std::string_view ns,
   }
   const Nanos now = impl_->clock->now();
   const Nanos expires_at = impl_->expiry_for(id, ttl_seconds, now);
-  for (const auto& [key, value] : items) {
-    const auto at = impl_->locate_in(id, key);
-    impl_->store(at, key, value, expires_at, now);
-    impl_->enforce_budget(&at.shard);
-  }
+  impl_->for_each_by_shard(
+      id, items.size(), [&](std::size_t i) { return items[i].first; },
+      [&](const Impl::Located& at, std::size_t i) {
+        impl_->store_locked(at, items[i].first, items[i].second, expires_at, now);
+      });
+  impl_->enforce_budget(impl_->shards.front().get());
 }
 
 ScanPage WorkingMemory::scan(std::string_view ns, std::string_view pattern, std::string_view cursor,

@@ -5,9 +5,10 @@
 // sweep_expired()). Memory is bounded by max_bytes with least-recently-used eviction.
 //
 // Thread-safe. Entries are spread over shards, each with its own mutex, so threads working on
-// different keys rarely meet; no operation takes a global lock. LRU order is kept per shard:
-// eviction removes the least recently used entry of a shard, which is the global LRU entry
-// when shards == 1 and an approximation otherwise.
+// different keys rarely meet; no operation takes a global lock. Eviction order is LRU with
+// second chance (CLOCK), kept per shard: writes move an entry to the front, reads only mark it,
+// and at the tail a marked entry returns to the front once before it can be evicted. Reads
+// therefore write nothing but their own entry. With shards == 1 the order is global.
 #pragma once
 
 #include "aadap/core/clock.hpp"
