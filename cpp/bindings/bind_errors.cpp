@@ -35,7 +35,7 @@ std::vector<PythonError> table() {
        "A transition the lifecycle does not allow from the task's current state."},
       {ErrorCode::loop_detected, ErrorCode::invalid_transition, nullptr,
        "A task would re-enter a state more often than the loop limit allows."},
-      {ErrorCode::retry_limit_exceeded, ErrorCode::invalid_transition, nullptr,
+      {ErrorCode::retry_limit_exceeded, ErrorCode::loop_detected, nullptr,
        "A task has used all its development retries."},
       {ErrorCode::concurrency, ErrorCode::error, nullptr,
        "The task changed since it was read (expected_version did not match)."},

@@ -33,7 +33,7 @@ BUILTIN_BASES = {
 
 PARENTS = {
     "LoopDetectedError": "InvalidTransitionError",
-    "RetryLimitExceededError": "InvalidTransitionError",
+    "RetryLimitExceededError": "LoopDetectedError",
     "ApprovalRequiredError": "ApprovalError",
     "ApprovalRejectedError": "ApprovalError",
     "ApprovalExpiredError": "ApprovalError",
