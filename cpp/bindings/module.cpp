@@ -15,6 +15,7 @@ PYBIND11_MODULE(_core, m) {
   aadap::bindings::bind_settings(m);
   aadap::bindings::bind_logging(m);
   aadap::bindings::bind_store(m);
+  aadap::bindings::bind_lifecycle(m);
   aadap::bindings::bind_memory(m);
   aadap::bindings::bind_platforms(m);
 }

@@ -6,6 +6,7 @@ clients deploy to Databricks and Microsoft Fabric. The core is C++ (``aadap._cor
 package is its Python API.
 """
 
+from aadap import lifecycle
 from aadap import notebook as _notebook  # noqa: F401  (registers rich display)
 from aadap._core import __version__
 from aadap.correlation import (
@@ -17,6 +18,7 @@ from aadap.correlation import (
 )
 from aadap.errors import *  # noqa: F403
 from aadap.errors import __all__ as _error_names
+from aadap.lifecycle import OperationType, RiskLevel, TaskState
 from aadap.log import (
     configure_logging,
     get_log_level,
@@ -32,9 +34,12 @@ __all__ = [
     *_error_names,
     "CorrelationIdMiddleware",
     "ManualClock",
+    "OperationType",
     "PlatformTargets",
+    "RiskLevel",
     "Secret",
     "Settings",
+    "TaskState",
     "WorkingMemory",
     "__version__",
     "configure_logging",
@@ -44,6 +49,7 @@ __all__ = [
     "get_log_level",
     "get_logger",
     "get_settings",
+    "lifecycle",
     "new_correlation_id",
     "route_logs_to_python",
     "scoped_key",
