@@ -1,0 +1,80 @@
+// A SQLite connection with the settings every aadap database uses (WAL, foreign keys, the
+// synchronous mode of AADAP_SQLITE_SYNCHRONOUS, a busy timeout), RAII statements and
+// transactions. Errors become StoreError / StoreUnavailableError with SQLite's message.
+//
+// Not thread-safe: one connection per thread (or a pool) — SQLite serialises writers itself.
+#pragma once
+
+#include "aadap/core/settings.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace aadap::store {
+
+class SqliteStatement {
+ public:
+  SqliteStatement(sqlite3* db, std::string_view sql);
+  ~SqliteStatement();
+  SqliteStatement(const SqliteStatement&) = delete;
+  SqliteStatement& operator=(const SqliteStatement&) = delete;
+
+  SqliteStatement& bind(int index, std::string_view text);
+  SqliteStatement& bind(int index, std::int64_t value);
+  SqliteStatement& bind_null(int index);
+  /// True while a row is available.
+  bool step();
+  /// Runs to completion (statements without rows).
+  void run();
+  void reset();
+
+  std::int64_t integer(int column) const;
+  std::optional<std::string> text(int column) const;
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+class SqliteDatabase {
+ public:
+  /// `path` is a file path or ":memory:". Opens (creating the file and its directory when
+  /// needed) and applies the connection settings.
+  SqliteDatabase(const std::string& path, SqliteSynchronous synchronous);
+  ~SqliteDatabase();
+  SqliteDatabase(const SqliteDatabase&) = delete;
+  SqliteDatabase& operator=(const SqliteDatabase&) = delete;
+
+  void exec(std::string_view sql);
+  SqliteStatement prepare(std::string_view sql) { return SqliteStatement(db_, sql); }
+  std::int64_t scalar(std::string_view sql);
+  sqlite3* handle() noexcept { return db_; }
+  const std::string& path() const noexcept { return path_; }
+
+ private:
+  sqlite3* db_ = nullptr;
+  std::string path_;
+};
+
+/// BEGIN IMMEDIATE ... COMMIT, rolled back unless commit() is called. IMMEDIATE takes the
+/// write lock up front, so two writers never deadlock upgrading read locks.
+class SqliteTransaction {
+ public:
+  explicit SqliteTransaction(SqliteDatabase& db);
+  ~SqliteTransaction();
+  SqliteTransaction(const SqliteTransaction&) = delete;
+  SqliteTransaction& operator=(const SqliteTransaction&) = delete;
+  void commit();
+
+ private:
+  SqliteDatabase& db_;
+  bool done_ = false;
+};
+
+}  // namespace aadap::store

@@ -1,0 +1,146 @@
+#include "aadap/store/sqlite_database.hpp"
+
+#include "aadap/core/errors.hpp"
+
+#include <sqlite3.h>
+
+#include <filesystem>
+
+namespace aadap::store {
+
+namespace {
+
+[[noreturn]] void fail(sqlite3* db, int rc, std::string_view what) {
+  const std::string message =
+      std::string(what) + ": " + (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  const nlohmann::json details = {{"sqlite_code", rc}};
+  const int primary = rc & 0xff;
+  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED || primary == SQLITE_CANTOPEN ||
+      primary == SQLITE_FULL || primary == SQLITE_IOERR) {
+    throw StoreUnavailableError(message, details);
+  }
+  throw StoreError(message, details);
+}
+
+}  // namespace
+
+SqliteStatement::SqliteStatement(sqlite3* db, std::string_view sql) : db_(db) {
+  const int rc = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr);
+  if (rc != SQLITE_OK) fail(db, rc, "preparing a statement failed");
+}
+
+SqliteStatement::~SqliteStatement() {
+  sqlite3_finalize(stmt_);
+}
+
+SqliteStatement& SqliteStatement::bind(int index, std::string_view text) {
+  const int rc =
+      sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+  if (rc != SQLITE_OK) fail(db_, rc, "binding a parameter failed");
+  return *this;
+}
+
+SqliteStatement& SqliteStatement::bind(int index, std::int64_t value) {
+  const int rc = sqlite3_bind_int64(stmt_, index, value);
+  if (rc != SQLITE_OK) fail(db_, rc, "binding a parameter failed");
+  return *this;
+}
+
+SqliteStatement& SqliteStatement::bind_null(int index) {
+  const int rc = sqlite3_bind_null(stmt_, index);
+  if (rc != SQLITE_OK) fail(db_, rc, "binding a parameter failed");
+  return *this;
+}
+
+bool SqliteStatement::step() {
+  const int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  fail(db_, rc, "a statement failed");
+}
+
+void SqliteStatement::run() {
+  while (step()) {
+  }
+}
+
+void SqliteStatement::reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+}
+
+std::int64_t SqliteStatement::integer(int column) const {
+  return sqlite3_column_int64(stmt_, column);
+}
+
+std::optional<std::string> SqliteStatement::text(int column) const {
+  if (sqlite3_column_type(stmt_, column) == SQLITE_NULL) return std::nullopt;
+  const auto* data = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
+  return std::string(data, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)));
+}
+
+SqliteDatabase::SqliteDatabase(const std::string& path, SqliteSynchronous synchronous)
+    : path_(path) {
+  const bool memory = path == ":memory:";
+  if (!memory) {
+    std::error_code ec;
+    const auto directory = std::filesystem::absolute(path, ec).parent_path();
+    if (!directory.empty()) std::filesystem::create_directories(directory, ec);
+  }
+  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    const std::string message = "cannot open the SQLite database " + path + ": " +
+                                (db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc));
+    sqlite3_close_v2(db_);
+    db_ = nullptr;
+    throw StoreUnavailableError(message, {{"path", path}, {"sqlite_code", rc}});
+  }
+  sqlite3_busy_timeout(db_, 10'000);
+  sqlite3_extended_result_codes(db_, 1);
+  try {
+    if (!memory) exec("PRAGMA journal_mode = WAL");
+    exec("PRAGMA foreign_keys = ON");
+    exec(synchronous == SqliteSynchronous::full ? "PRAGMA synchronous = FULL"
+                                                : "PRAGMA synchronous = NORMAL");
+  } catch (...) {
+    sqlite3_close_v2(db_);
+    db_ = nullptr;
+    throw;
+  }
+}
+
+SqliteDatabase::~SqliteDatabase() {
+  sqlite3_close_v2(db_);
+}
+
+void SqliteDatabase::exec(std::string_view sql) {
+  char* error = nullptr;
+  const std::string text(sql);
+  const int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &error);
+  if (rc != SQLITE_OK) {
+    sqlite3_free(error);
+    fail(db_, rc, "SQL failed");
+  }
+}
+
+std::int64_t SqliteDatabase::scalar(std::string_view sql) {
+  auto statement = prepare(sql);
+  if (!statement.step()) throw StoreError("query returned no row: " + std::string(sql));
+  return statement.integer(0);
+}
+
+SqliteTransaction::SqliteTransaction(SqliteDatabase& db) : db_(db) {
+  db_.exec("BEGIN IMMEDIATE");
+}
+
+SqliteTransaction::~SqliteTransaction() {
+  if (!done_) sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+void SqliteTransaction::commit() {
+  db_.exec("COMMIT");
+  done_ = true;
+}
+
+}  // namespace aadap::store
