@@ -1,5 +1,6 @@
 #include "aadap/core/logging.hpp"
 
+#include "aadap/core/ids.hpp"
 #include "aadap/core/published.hpp"
 #include "aadap/core/redaction.hpp"
 #include "aadap/core/settings.hpp"
@@ -8,8 +9,6 @@
 #include <spdlog/sinks/stdout_sinks.h>
 
 #include <atomic>
-#include <chrono>
-#include <ctime>
 
 namespace aadap::log {
 
@@ -46,19 +45,6 @@ spdlog::level::level_enum to_spdlog(Level level) {
     case Level::critical: return spdlog::level::critical;
   }
   return spdlog::level::info;
-}
-
-std::string utc_timestamp() {
-  const auto now = std::chrono::system_clock::now();
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch());
-  const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char buffer[64];
-  const int millis = static_cast<int>(ms.count() % 1000);
-  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
-  return buffer;
 }
 
 constexpr std::string_view kReserved[] = {"timestamp", "level",       "logger",        "event",
@@ -214,7 +200,7 @@ void Logger::write(Level lvl, std::string_view event, std::string_view correlati
   if (!enabled(lvl)) return;
   const State& current = state().get();
   const auto& config = current.config;
-  const std::string timestamp = utc_timestamp();
+  const std::string timestamp = utc_now_iso();
   const nlohmann::json safe_fields = without_reserved_keys(fields);
   const std::string fields_dump =
       safe_fields.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

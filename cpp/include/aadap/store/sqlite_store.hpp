@@ -1,0 +1,29 @@
+// The Store on embedded SQLite. One connection per store, used by one thread at a time (a
+// mutex serialises the callers of this process; other processes on the same file are
+// serialised by SQLite's own locking, with WAL so readers do not block the writer).
+#pragma once
+
+#include "aadap/store/sqlite_database.hpp"
+#include "aadap/store/store.hpp"
+
+#include <mutex>
+
+namespace aadap::store {
+
+class SqliteStore final : public Store {
+ public:
+  /// Opens (creating when needed) and migrates the database at `path` (or ":memory:").
+  SqliteStore(const std::string& path, SqliteSynchronous synchronous);
+
+  std::unique_ptr<StoreTransaction> begin() override;
+  std::optional<TaskRecord> get_task(std::string_view id) override;
+  std::vector<TransitionRecord> history(std::string_view task_id) override;
+  std::vector<AuditRecord> audit(std::string_view task_id) override;
+
+ private:
+  class Transaction;
+  std::mutex mutex_;
+  SqliteDatabase db_;
+};
+
+}  // namespace aadap::store

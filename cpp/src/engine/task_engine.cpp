@@ -1,0 +1,280 @@
+#include "aadap/engine/task_engine.hpp"
+
+#include "aadap/core/errors.hpp"
+#include "aadap/core/ids.hpp"
+#include "aadap/core/logging.hpp"
+#include "aadap/lifecycle/guards.hpp"
+#include "aadap/lifecycle/transitions.hpp"
+
+#include <algorithm>
+#include <array>
+
+namespace aadap::engine {
+
+namespace {
+
+using lifecycle::TaskState;
+
+const log::Logger& logger() {
+  static const log::Logger instance("aadap.engine");
+  return instance;
+}
+
+std::size_t utf8_length(std::string_view text) {
+  return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  }));
+}
+
+nlohmann::json parse_object(std::string_view json, std::string_view what) {
+  nlohmann::json value = nlohmann::json::parse(json, nullptr, false);
+  if (value.is_discarded() || !value.is_object()) {
+    throw InvalidArgumentError(std::string(what) + " must be a JSON object");
+  }
+  return value;
+}
+
+template <std::size_t N>
+void check_one_of(const std::optional<std::string>& value,
+                  const std::array<std::string_view, N>& allowed, std::string_view what) {
+  if (!value) return;
+  if (std::find(allowed.begin(), allowed.end(), *value) != allowed.end()) return;
+  std::string list;
+  for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+  throw InvalidArgumentError("unknown " + std::string(what) + " '" + value->substr(0, 40) +
+                             "': use " + list + " or leave it unset");
+}
+
+[[noreturn]] void task_not_found(std::string_view task_id) {
+  throw NotFoundError("no task with id '" + std::string(task_id.substr(0, 80)) + "'",
+                      {{"task_id", std::string(task_id.substr(0, 80))}});
+}
+
+store::TaskRecord find_task(store::Store& store, std::string_view task_id) {
+  auto task = store.get_task(task_id);
+  if (!task) task_not_found(task_id);
+  return *task;
+}
+
+}  // namespace
+
+TaskEngine::TaskEngine(std::shared_ptr<store::Store> store, const Settings& settings,
+                       std::shared_ptr<memory::WorkingMemory> checkpoints)
+    : store_(std::move(store)),
+      checkpoints_(std::move(checkpoints)),
+      default_token_budget_(settings.token_budget_default) {}
+
+store::TaskRecord TaskEngine::create_task(const NewTask& spec, std::string_view actor,
+                                          std::string_view correlation_id) {
+  const std::size_t title_length = utf8_length(spec.title);
+  if (title_length == 0 || title_length > 512) {
+    throw InvalidArgumentError("a task title has 1 to 512 characters (got " +
+                               std::to_string(title_length) + ")");
+  }
+  if (spec.priority < 0 || spec.priority > 10) {
+    throw InvalidArgumentError("priority is from 0 to 10 (got " + std::to_string(spec.priority) +
+                               ")");
+  }
+  const TaskEnvironment environment = parse_task_environment(spec.environment);
+  check_one_of(spec.platform, std::array<std::string_view, 3>{"databricks", "fabric", "local"},
+               "platform");
+  check_one_of(spec.language, std::array<std::string_view, 3>{"sql", "python", "scala"},
+               "language");
+  const auto metadata = parse_object(spec.metadata_json, "task metadata");
+  const std::int64_t budget = spec.token_budget.value_or(default_token_budget_);
+  if (budget < 1) throw InvalidArgumentError("token_budget must be at least 1");
+
+  store::TaskRecord task;
+  task.id = new_uuid4();
+  task.title = spec.title;
+  task.description = spec.description;
+  task.priority = spec.priority;
+  task.environment = environment == TaskEnvironment::production ? "PRODUCTION" : "SANDBOX";
+  task.platform = spec.platform;
+  task.language = spec.language;
+  task.created_by = spec.created_by.empty() ? std::string(actor) : spec.created_by;
+  task.token_budget = budget;
+  task.metadata_json = metadata.dump();
+  task.created_at = task.updated_at = utc_now_iso();
+
+  auto tx = store_->begin();
+  tx->insert_task(task);
+  tx->insert_audit(store::AuditRecord{
+      new_uuid4(), std::string(correlation_id), task.id, "task.created", std::string(actor),
+      "create", std::string("task"), task.id,
+      nlohmann::json{{"title", task.title}, {"environment", task.environment}}.dump(),
+      task.created_at});
+  tx->commit();
+  logger().info("task.created", correlation_id, log::kv("task_id", task.id),
+                log::kv("environment", task.environment));
+  return task;
+}
+
+store::TaskRecord TaskEngine::transition(const TransitionRequest& request,
+                                         std::string_view correlation_id) {
+  const TaskState to = lifecycle::parse_state(request.to_state);  // input errors first
+  const auto metadata = parse_object(request.metadata_json, "transition metadata");
+  if (request.actor.empty()) throw InvalidArgumentError("a transition needs an actor");
+
+  nlohmann::json violation;
+  std::string action;
+  {
+    auto tx = store_->begin();
+    auto task = tx->lock_task(request.task_id);
+    if (!task) task_not_found(request.task_id);
+    if (request.expected_version && *request.expected_version != task->version) {
+      throw ConcurrencyError("task " + task->id + " is at version " +
+                                 std::to_string(task->version) + ", not the expected " +
+                                 std::to_string(*request.expected_version) +
+                                 ": read it again and retry",
+                             {{"task_id", task->id},
+                              {"expected_version", *request.expected_version},
+                              {"actual_version", task->version}});
+    }
+    const TaskState from = lifecycle::parse_state(task->current_state);  // the stored state
+    action = task->current_state + " → " + request.to_state;
+    try {
+      lifecycle::validate_transition(from, to);
+      lifecycle::check_entry_limit(to,
+                                   static_cast<int>(tx->count_entries(task->id, request.to_state)));
+    } catch (const Error& refused) {
+      violation = refused.details();
+      violation["guard"] = violation.value("guard", std::string("transition"));
+      violation["message"] = refused.what();
+      violation["error"] = std::string(error_class_name(refused.code()));
+      tx.reset();  // roll back before recording the violation in its own transaction
+      record_guard_violation(request.task_id, request.actor, action, violation, correlation_id);
+      throw;
+    }
+    const std::int64_t seq = tx->last_seq(task->id) + 1;
+    const std::string now = utc_now_iso();
+    tx->insert_transition(store::TransitionRecord{
+        new_uuid4(), task->id, seq, task->current_state, request.to_state, request.actor,
+        request.reason, metadata.dump(), std::string(correlation_id), now});
+    task->retry_count += lifecycle::is_rework(from, to) ? 1 : 0;
+    task->version += 1;
+    task->current_state = request.to_state;
+    task->updated_at = now;
+    tx->update_task_state(task->id, task->current_state, task->version, task->retry_count, now);
+    tx->insert_audit(
+        store::AuditRecord{new_uuid4(), std::string(correlation_id), task->id, "state.transition",
+                           request.actor, action, std::string("task"), task->id,
+                           nlohmann::json{{"from_state", std::string(lifecycle::state_name(from))},
+                                          {"to_state", request.to_state},
+                                          {"seq", seq},
+                                          {"reason", request.reason}}
+                               .dump(),
+                           now});
+    tx->commit();
+    logger().info("task.transitioned", correlation_id, log::kv("task_id", task->id),
+                  log::kv("from_state", std::string(lifecycle::state_name(from))),
+                  log::kv("to_state", request.to_state), log::kv("seq", seq));
+    write_checkpoint(*task, seq, metadata.dump());
+    return *task;
+  }
+}
+
+void TaskEngine::record_guard_violation(std::string_view task_id, std::string_view actor,
+                                        std::string_view action, const nlohmann::json& details,
+                                        std::string_view correlation_id) {
+  auto tx = store_->begin();
+  tx->insert_audit(store::AuditRecord{new_uuid4(), std::string(correlation_id),
+                                      std::string(task_id), "guard.violation", std::string(actor),
+                                      std::string(action), std::string("task"),
+                                      std::string(task_id), details.dump(), utc_now_iso()});
+  tx->commit();
+  logger().warning("guard.violation", correlation_id, log::kv("task_id", std::string(task_id)),
+                   log::kv("action", std::string(action)), log::kv("details", details));
+}
+
+void TaskEngine::write_checkpoint(const store::TaskRecord& task, std::int64_t seq,
+                                  const std::string& metadata_json) {
+  if (!checkpoints_) return;
+  const nlohmann::json checkpoint = {{"task_id", task.id},
+                                     {"state", task.current_state},
+                                     {"seq", seq},
+                                     {"metadata", nlohmann::json::parse(metadata_json)},
+                                     {"created_at", task.updated_at}};
+  const std::string_view parts[] = {"task", task.id};
+  checkpoints_->set("cp", memory::scoped_key(parts), checkpoint.dump());
+}
+
+store::TaskRecord TaskEngine::get_task(std::string_view task_id) {
+  return find_task(*store_, task_id);
+}
+
+std::vector<store::TransitionRecord> TaskEngine::history(std::string_view task_id) {
+  find_task(*store_, task_id);
+  return store_->history(task_id);
+}
+
+VerifyReport TaskEngine::verify(std::string_view task_id) {
+  const auto task = find_task(*store_, task_id);
+  VerifyReport report;
+  std::string state = "SUBMITTED";
+  std::int64_t expected_seq = 1;
+  for (const auto& event : store_->history(task_id)) {
+    const std::string where = "event " + std::to_string(event.seq);
+    if (event.seq != expected_seq) {
+      report.problems.push_back(where + ": expected seq " + std::to_string(expected_seq));
+    }
+    if (event.from_state != state) {
+      report.problems.push_back(where + ": from_state " + event.from_state + " does not follow " +
+                                state);
+    }
+    try {
+      lifecycle::validate_transition(lifecycle::parse_state(event.from_state),
+                                     lifecycle::parse_state(event.to_state));
+    } catch (const Error& e) {
+      report.problems.push_back(where + ": " + e.what());
+    }
+    state = event.to_state;
+    expected_seq = event.seq + 1;
+  }
+  if (state != task.current_state) {
+    report.problems.push_back("the events lead to " + state + " but the task says " +
+                              task.current_state);
+  }
+  report.replayed_state = state;
+  report.ok = report.problems.empty();
+  return report;
+}
+
+std::string TaskEngine::replay(std::string_view task_id) {
+  const auto report = verify(task_id);
+  if (!report.ok) {
+    throw StoreError("the event chain of task " + std::string(task_id) +
+                         " is broken: " + report.problems.front(),
+                     {{"problems", report.problems}});
+  }
+  return report.replayed_state;
+}
+
+std::vector<store::AuditRecord> TaskEngine::audit(std::string_view task_id) {
+  return store_->audit(task_id);
+}
+
+std::string TaskEngine::checkpoint(std::string_view task_id) {
+  const auto events = history(task_id);
+  const std::string_view parts[] = {"task", task_id};
+  const std::string key = memory::scoped_key(parts);
+  if (checkpoints_) {
+    if (auto cached = checkpoints_->get("cp", key)) {
+      const auto value = nlohmann::json::parse(*cached, nullptr, false);
+      const std::int64_t latest = events.empty() ? 0 : events.back().seq;
+      if (!value.is_discarded() && value.value("seq", std::int64_t{-1}) == latest) return *cached;
+    }
+  }
+  const auto task = get_task(task_id);
+  const std::int64_t seq = events.empty() ? 0 : events.back().seq;
+  const std::string metadata = events.empty() ? "{}" : events.back().metadata_json;
+  write_checkpoint(task, seq, metadata);
+  return nlohmann::json{{"task_id", task.id},
+                        {"state", task.current_state},
+                        {"seq", seq},
+                        {"metadata", nlohmann::json::parse(metadata)},
+                        {"created_at", task.updated_at}}
+      .dump();
+}
+
+}  // namespace aadap::engine

@@ -1,0 +1,179 @@
+#include "aadap/store/sqlite_store.hpp"
+
+#include "aadap/store/sqlite_schema.hpp"
+
+namespace aadap::store {
+
+namespace {
+
+constexpr const char* kTaskColumns =
+    "id, title, description, current_state, priority, environment, platform, language, "
+    "created_by, token_budget, tokens_used, retry_count, version, metadata, created_at, "
+    "updated_at";
+
+TaskRecord read_task(const SqliteStatement& row) {
+  TaskRecord t;
+  t.id = *row.text(0);
+  t.title = *row.text(1);
+  t.description = row.text(2).value_or("");
+  t.current_state = *row.text(3);
+  t.priority = static_cast<int>(row.integer(4));
+  t.environment = *row.text(5);
+  t.platform = row.text(6);
+  t.language = row.text(7);
+  t.created_by = row.text(8).value_or("");
+  t.token_budget = row.integer(9);
+  t.tokens_used = row.integer(10);
+  t.retry_count = row.integer(11);
+  t.version = row.integer(12);
+  t.metadata_json = row.text(13).value_or("{}");
+  t.created_at = *row.text(14);
+  t.updated_at = *row.text(15);
+  return t;
+}
+
+std::optional<TaskRecord> select_task(SqliteDatabase& db, std::string_view id) {
+  auto statement = db.prepare(std::string("SELECT ") + kTaskColumns + " FROM tasks WHERE id = ?1");
+  statement.bind(1, id);
+  if (!statement.step()) return std::nullopt;
+  return read_task(statement);
+}
+
+void bind_optional(SqliteStatement& statement, int index, const std::optional<std::string>& v) {
+  if (v) {
+    statement.bind(index, *v);
+  } else {
+    statement.bind_null(index);
+  }
+}
+
+}  // namespace
+
+class SqliteStore::Transaction final : public StoreTransaction {
+ public:
+  explicit Transaction(SqliteStore& store)
+      : lock_(store.mutex_), db_(store.db_), transaction_(store.db_) {}
+
+  // BEGIN IMMEDIATE already holds the database's write lock, which is the row lock here.
+  std::optional<TaskRecord> lock_task(std::string_view id) override { return select_task(db_, id); }
+
+  void insert_task(const TaskRecord& t) override {
+    auto s = db_.prepare(
+        "INSERT INTO tasks (id, title, description, current_state, priority, environment, "
+        "platform, language, created_by, token_budget, tokens_used, retry_count, version, "
+        "metadata, created_at, updated_at) VALUES "
+        "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)");
+    s.bind(1, t.id).bind(2, t.title).bind(3, t.description).bind(4, t.current_state);
+    s.bind(5, std::int64_t{t.priority}).bind(6, t.environment);
+    bind_optional(s, 7, t.platform);
+    bind_optional(s, 8, t.language);
+    s.bind(9, t.created_by).bind(10, t.token_budget).bind(11, t.tokens_used);
+    s.bind(12, t.retry_count).bind(13, t.version).bind(14, t.metadata_json);
+    s.bind(15, t.created_at).bind(16, t.updated_at);
+    s.run();
+  }
+
+  std::int64_t count_entries(std::string_view task_id, std::string_view state) override {
+    auto s =
+        db_.prepare("SELECT count(*) FROM state_transitions WHERE task_id = ?1 AND to_state = ?2");
+    s.bind(1, task_id).bind(2, state);
+    s.step();
+    return s.integer(0);
+  }
+
+  std::int64_t last_seq(std::string_view task_id) override {
+    auto s = db_.prepare("SELECT coalesce(max(seq), 0) FROM state_transitions WHERE task_id = ?1");
+    s.bind(1, task_id);
+    s.step();
+    return s.integer(0);
+  }
+
+  void insert_transition(const TransitionRecord& e) override {
+    auto s = db_.prepare(
+        "INSERT INTO state_transitions (id, task_id, seq, from_state, to_state, actor, reason, "
+        "metadata, correlation_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+    s.bind(1, e.id).bind(2, e.task_id).bind(3, e.seq).bind(4, e.from_state).bind(5, e.to_state);
+    s.bind(6, e.actor).bind(7, e.reason).bind(8, e.metadata_json);
+    bind_optional(s, 9, e.correlation_id);
+    s.bind(10, e.created_at);
+    s.run();
+  }
+
+  void update_task_state(std::string_view id, std::string_view state, std::int64_t version,
+                         std::int64_t retry_count, std::string_view updated_at) override {
+    auto s = db_.prepare(
+        "UPDATE tasks SET current_state = ?2, version = ?3, retry_count = ?4, updated_at = ?5 "
+        "WHERE id = ?1");
+    s.bind(1, id).bind(2, state).bind(3, version).bind(4, retry_count).bind(5, updated_at);
+    s.run();
+  }
+
+  void insert_audit(const AuditRecord& a) override {
+    auto s = db_.prepare(
+        "INSERT INTO audit_events (id, correlation_id, task_id, event_type, actor, action, "
+        "resource_type, resource_id, details, created_at) VALUES "
+        "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+    s.bind(1, a.id);
+    bind_optional(s, 2, a.correlation_id);
+    bind_optional(s, 3, a.task_id);
+    s.bind(4, a.event_type).bind(5, a.actor).bind(6, a.action);
+    bind_optional(s, 7, a.resource_type);
+    bind_optional(s, 8, a.resource_id);
+    s.bind(9, a.details_json).bind(10, a.created_at);
+    s.run();
+  }
+
+  void commit() override { transaction_.commit(); }
+
+ private:
+  std::lock_guard<std::mutex> lock_;
+  SqliteDatabase& db_;
+  SqliteTransaction transaction_;
+};
+
+SqliteStore::SqliteStore(const std::string& path, SqliteSynchronous synchronous)
+    : db_(path, synchronous) {
+  apply_sqlite_migrations(db_);
+}
+
+std::unique_ptr<StoreTransaction> SqliteStore::begin() {
+  return std::make_unique<Transaction>(*this);
+}
+
+std::optional<TaskRecord> SqliteStore::get_task(std::string_view id) {
+  std::lock_guard lock(mutex_);
+  return select_task(db_, id);
+}
+
+std::vector<TransitionRecord> SqliteStore::history(std::string_view task_id) {
+  std::lock_guard lock(mutex_);
+  auto s = db_.prepare(
+      "SELECT id, task_id, seq, from_state, to_state, actor, reason, metadata, correlation_id, "
+      "created_at FROM state_transitions WHERE task_id = ?1 ORDER BY seq");
+  s.bind(1, task_id);
+  std::vector<TransitionRecord> out;
+  while (s.step()) {
+    out.push_back(TransitionRecord{*s.text(0), *s.text(1), s.integer(2), *s.text(3), *s.text(4),
+                                   *s.text(5), s.text(6).value_or(""), s.text(7).value_or("{}"),
+                                   s.text(8), *s.text(9)});
+  }
+  return out;
+}
+
+std::vector<AuditRecord> SqliteStore::audit(std::string_view task_id) {
+  std::lock_guard lock(mutex_);
+  auto s = db_.prepare(
+      "SELECT id, correlation_id, task_id, event_type, actor, action, resource_type, "
+      "resource_id, details, created_at FROM audit_events WHERE ?1 = '' OR task_id = ?1 "
+      "ORDER BY rowid");
+  s.bind(1, task_id);
+  std::vector<AuditRecord> out;
+  while (s.step()) {
+    out.push_back(AuditRecord{*s.text(0), s.text(1), s.text(2), *s.text(3), *s.text(4),
+                              s.text(5).value_or(""), s.text(6), s.text(7),
+                              s.text(8).value_or("{}"), *s.text(9)});
+  }
+  return out;
+}
+
+}  // namespace aadap::store
