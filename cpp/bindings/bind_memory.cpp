@@ -155,7 +155,8 @@ void bind_memory(py::module_& m) {
       .def_readonly("expirations", &memory::NamespaceStats::expirations)
       .def_readonly("evictions", &memory::NamespaceStats::evictions);
 
-  py::class_<WorkingMemory> core(m, "WorkingMemoryCore");
+  // Held by shared_ptr: an engine keeps the working memory it writes checkpoints into.
+  py::class_<WorkingMemory, std::shared_ptr<WorkingMemory>> core(m, "WorkingMemoryCore");
   core.def(py::init([](std::optional<std::int64_t> max_bytes,
                        std::optional<std::int64_t> default_ttl, std::size_t shards,
                        std::shared_ptr<Clock> clock, bool background_sweeper,
@@ -166,7 +167,7 @@ void bind_memory(py::module_& m) {
              options.shards = shards;
              options.clock = std::move(clock);
              options.background_sweeper = background_sweeper;
-             return std::make_unique<WorkingMemory>(options);
+             return std::make_shared<WorkingMemory>(options);
            }),
            py::arg("max_bytes"), py::arg("default_ttl"), py::arg("shards"), py::arg("clock"),
            py::arg("background_sweeper"), py::arg("settings"))

@@ -19,6 +19,7 @@ void bind_errors(pybind11::module_& m);
 void bind_settings(pybind11::module_& m);
 void bind_logging(pybind11::module_& m);
 void bind_store(pybind11::module_& m);
+void bind_engine(pybind11::module_& m);
 void bind_lifecycle(pybind11::module_& m);
 void bind_memory(pybind11::module_& m);
 void bind_platforms(pybind11::module_& m);

@@ -17,5 +17,6 @@ PYBIND11_MODULE(_core, m) {
   aadap::bindings::bind_store(m);
   aadap::bindings::bind_lifecycle(m);
   aadap::bindings::bind_memory(m);
+  aadap::bindings::bind_engine(m);
   aadap::bindings::bind_platforms(m);
 }

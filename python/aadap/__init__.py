@@ -16,6 +16,7 @@ from aadap.correlation import (
     current_correlation_id,
     new_correlation_id,
 )
+from aadap.engine import AuditEvent, Engine, StateTransition, Task
 from aadap.errors import *  # noqa: F403
 from aadap.errors import __all__ as _error_names
 from aadap.lifecycle import OperationType, RiskLevel, TaskState
@@ -32,13 +33,17 @@ from aadap.working_memory import ManualClock, WorkingMemory, scoped_key
 
 __all__ = [
     *_error_names,
+    "AuditEvent",
     "CorrelationIdMiddleware",
+    "Engine",
     "ManualClock",
     "OperationType",
     "PlatformTargets",
     "RiskLevel",
     "Secret",
     "Settings",
+    "StateTransition",
+    "Task",
     "TaskState",
     "WorkingMemory",
     "__version__",

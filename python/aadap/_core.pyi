@@ -332,6 +332,92 @@ def check_entry_limit(state: str, previous_entries: int) -> None: ...
 def approval_policy(
     environment: str, operation_type: str, risk: str = "NONE"
 ) -> ApprovalPolicy: ...
+
+class TaskRecord:
+    id: str
+    title: str
+    description: str
+    current_state: str
+    priority: int
+    environment: str
+    platform: str | None
+    language: str | None
+    created_by: str
+    token_budget: int
+    tokens_used: int
+    retry_count: int
+    version: int
+    metadata_json: str
+    created_at: str
+    updated_at: str
+
+class TransitionRecord:
+    id: str
+    task_id: str
+    seq: int
+    from_state: str
+    to_state: str
+    actor: str
+    reason: str
+    metadata_json: str
+    correlation_id: str | None
+    created_at: str
+
+class AuditRecord:
+    id: str
+    correlation_id: str | None
+    task_id: str | None
+    event_type: str
+    actor: str
+    action: str
+    resource_type: str | None
+    resource_id: str | None
+    details_json: str
+    created_at: str
+
+class VerifyReport:
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def replayed_state(self) -> str: ...
+    @property
+    def problems(self) -> list[str]: ...
+
+class EngineCore:
+    def __init__(
+        self, url: str, settings: Settings, checkpoints: WorkingMemoryCore | None
+    ) -> None: ...
+    def create_task(
+        self,
+        title: str,
+        description: str,
+        environment: str,
+        priority: int,
+        platform: str | None,
+        language: str | None,
+        created_by: str,
+        token_budget: int | None,
+        metadata_json: str,
+        actor: str,
+        correlation_id: str,
+    ) -> TaskRecord: ...
+    def transition(
+        self,
+        task_id: str,
+        to_state: str,
+        actor: str,
+        reason: str,
+        metadata_json: str,
+        expected_version: int | None,
+        correlation_id: str,
+    ) -> TaskRecord: ...
+    def get_task(self, task_id: str) -> TaskRecord: ...
+    def history(self, task_id: str) -> list[TransitionRecord]: ...
+    def replay(self, task_id: str) -> str: ...
+    def verify(self, task_id: str) -> VerifyReport: ...
+    def audit(self, task_id: str) -> list[AuditRecord]: ...
+    def checkpoint(self, task_id: str) -> str: ...
+
 def faiss_self_test() -> FaissSelfTest: ...
 def resolve_ca_bundle(configured: str | None, certifi_path: str) -> CaBundle: ...
 def check_endpoint(

@@ -106,7 +106,7 @@ store::TaskRecord TaskEngine::create_task(const NewTask& spec, std::string_view 
       task.created_at});
   tx->commit();
   logger().info("task.created", correlation_id, log::kv("task_id", task.id),
-                log::kv("environment", task.environment));
+                log::kv("task_environment", task.environment));
   return task;
 }
 

@@ -1,0 +1,241 @@
+"""The task engine: create tasks and move them through the lifecycle, every step persisted as
+an immutable event with its audit record (lifecycle.md §2-4).
+
+    eng = aadap.Engine.open("sqlite:///tasks.db")       # or Engine.open() for the default
+    t = eng.create_task("Load orders", environment="SANDBOX")
+    t = eng.transition(t.id, aadap.TaskState.PARSING, actor="orchestrator",
+                       expected_version=t.version)
+    eng.history(t.id); eng.verify(t.id)
+
+Embedded SQLite is available now (a file, or ``sqlite:///:memory:``); the PostgreSQL store
+arrives next. The store work runs in C++ with the GIL released.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from aadap import _core
+from aadap.correlation import current_correlation_id
+from aadap.lifecycle import TaskState
+
+__all__ = ["AuditEvent", "Engine", "StateTransition", "Task", "VerifyReport"]
+
+VerifyReport = _core.VerifyReport
+
+
+def _time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+@dataclass(frozen=True)
+class Task:
+    """An immutable snapshot of a task."""
+
+    id: str
+    title: str
+    state: TaskState
+    version: int
+    environment: str
+    priority: int
+    platform: str | None
+    language: str | None
+    created_by: str
+    token_budget: int
+    tokens_used: int
+    retry_count: int
+    description: str = ""
+    metadata: dict[str, Any] = field(default_factory=dict)
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    @classmethod
+    def _from(cls, r: _core.TaskRecord) -> Task:
+        return cls(
+            id=r.id,
+            title=r.title,
+            state=TaskState(r.current_state),
+            version=r.version,
+            environment=r.environment,
+            priority=r.priority,
+            platform=r.platform,
+            language=r.language,
+            created_by=r.created_by,
+            token_budget=r.token_budget,
+            tokens_used=r.tokens_used,
+            retry_count=r.retry_count,
+            description=r.description,
+            metadata=json.loads(r.metadata_json),
+            created_at=_time(r.created_at),
+            updated_at=_time(r.updated_at),
+        )
+
+    def __repr__(self) -> str:
+        return f"Task({self.id[:8]}…, {self.title!r}, {self.state.value}, v{self.version})"
+
+
+@dataclass(frozen=True)
+class StateTransition:
+    """One immutable event of a task's history."""
+
+    id: str
+    task_id: str
+    seq: int
+    from_state: TaskState
+    to_state: TaskState
+    actor: str
+    reason: str
+    metadata: dict[str, Any]
+    correlation_id: str | None
+    created_at: datetime
+
+    @classmethod
+    def _from(cls, r: _core.TransitionRecord) -> StateTransition:
+        return cls(
+            r.id, r.task_id, r.seq, TaskState(r.from_state), TaskState(r.to_state), r.actor,
+            r.reason, json.loads(r.metadata_json), r.correlation_id, _time(r.created_at),
+        )  # fmt: skip
+
+    def __repr__(self) -> str:
+        return f"StateTransition(#{self.seq} {self.from_state.value} → {self.to_state.value})"
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """One audit record."""
+
+    id: str
+    event_type: str
+    actor: str
+    action: str
+    task_id: str | None
+    resource_type: str | None
+    resource_id: str | None
+    details: dict[str, Any]
+    correlation_id: str | None
+    created_at: datetime
+
+    @classmethod
+    def _from(cls, r: _core.AuditRecord) -> AuditEvent:
+        return cls(
+            r.id, r.event_type, r.actor, r.action, r.task_id, r.resource_type, r.resource_id,
+            json.loads(r.details_json), r.correlation_id, _time(r.created_at),
+        )  # fmt: skip
+
+
+def _metadata(value: dict[str, Any] | None) -> str:
+    if value is None:
+        return "{}"
+    if not isinstance(value, dict):
+        raise _core.InvalidTypeError(f"metadata is a dict, not {type(value).__name__}")
+    try:
+        return json.dumps(value)
+    except (TypeError, ValueError) as error:
+        raise _core.InvalidArgumentError(f"metadata is not JSON-serialisable: {error}") from None
+
+
+class Engine:
+    """The only way to change a task. Thread-safe; several engines (and processes) may share
+    one database."""
+
+    def __init__(self, core: _core.EngineCore, url: str) -> None:
+        self._core = core
+        self._url = url
+
+    @classmethod
+    def open(
+        cls,
+        url: str | None = None,
+        *,
+        settings: _core.Settings | None = None,
+        working_memory: _core.WorkingMemoryCore | None = None,
+    ) -> Engine:
+        """Open (creating and migrating when needed) the store at ``url``: ``sqlite:///rel.db``,
+        ``sqlite:////abs.db``, ``sqlite:///:memory:`` or a file path. The default is
+        AADAP_DATABASE_URL, else ``~/.local/share/aadap/aadap.db``. Checkpoints go to
+        ``working_memory`` (a private one by default)."""
+        if settings is None:
+            from aadap.settings import get_settings
+
+            settings = get_settings()
+        if working_memory is None:
+            from aadap.working_memory import WorkingMemory
+
+            working_memory = WorkingMemory(settings=settings)
+        target = settings.database_url.reveal() if url is None else url
+        redacted = _core.DatabaseUrl(target).redacted
+        return cls(_core.EngineCore(target, settings, working_memory), redacted)
+
+    def __repr__(self) -> str:
+        return f"Engine({self._url!r})"
+
+    def create_task(
+        self,
+        title: str,
+        *,
+        description: str = "",
+        environment: str = "SANDBOX",
+        priority: int = 0,
+        platform: str | None = None,
+        language: str | None = None,
+        created_by: str | None = None,
+        token_budget: int | None = None,
+        metadata: dict[str, Any] | None = None,
+        actor: str = "user",
+    ) -> Task:
+        """A new task in SUBMITTED (version 0), with its ``task.created`` audit event."""
+        record = self._core.create_task(
+            title, description, environment, priority, platform, language, created_by or actor,
+            token_budget, _metadata(metadata), actor, current_correlation_id() or "",
+        )  # fmt: skip
+        return Task._from(record)
+
+    def transition(
+        self,
+        task_id: str,
+        to_state: TaskState | str,
+        *,
+        actor: str,
+        reason: str = "",
+        metadata: dict[str, Any] | None = None,
+        expected_version: int | None = None,
+    ) -> Task:
+        """Move a task to ``to_state`` from its stored state, persisted before returning.
+
+        Raises InvalidTransitionError / LoopDetectedError / RetryLimitExceededError (guard
+        violations: nothing changes but one ``guard.violation`` audit event),
+        ConcurrencyError when ``expected_version`` is not the task's version, NotFoundError,
+        InvalidStateError."""
+        state = to_state.value if isinstance(to_state, TaskState) else to_state
+        record = self._core.transition(
+            task_id, state, actor, reason, _metadata(metadata), expected_version,
+            current_correlation_id() or "",
+        )  # fmt: skip
+        return Task._from(record)
+
+    def get_task(self, task_id: str) -> Task:
+        return Task._from(self._core.get_task(task_id))
+
+    def history(self, task_id: str) -> list[StateTransition]:
+        """The task's events, ordered by seq."""
+        return [StateTransition._from(r) for r in self._core.history(task_id)]
+
+    def replay(self, task_id: str) -> TaskState:
+        """The state the events lead to; StoreError if the chain is broken."""
+        return TaskState(self._core.replay(task_id))
+
+    def verify(self, task_id: str) -> _core.VerifyReport:
+        """Every break of the event chain and any mismatch with the task row."""
+        return self._core.verify(task_id)
+
+    def audit(self, task_id: str | None = None) -> list[AuditEvent]:
+        """Audit events of one task (all when None), oldest first."""
+        return [AuditEvent._from(r) for r in self._core.audit(task_id or "")]
+
+    def checkpoint(self, task_id: str) -> dict[str, Any]:
+        """The task's latest checkpoint (never stale: rebuilt from the store when needed)."""
+        result: dict[str, Any] = json.loads(self._core.checkpoint(task_id))
+        return result

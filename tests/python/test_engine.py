@@ -1,0 +1,195 @@
+"""The task engine through aadap.Engine: the start of the store conformance suite.
+
+Parametrised by backend; SQLite (a file and :memory:) now, PostgreSQL joins when its store
+lands. Every refusal is checked to write nothing (input errors) or exactly one audit row
+(guard violations)."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+import aadap
+from aadap import TaskState
+
+SETTINGS = aadap.Settings.from_env({"HOME": "/nonexistent"}, dotenv=None)
+
+
+@pytest.fixture(params=["sqlite-file", "sqlite-memory"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path}/store.db" if request.param == "sqlite-file" else "sqlite://"
+
+
+@pytest.fixture
+def engine(url: str) -> aadap.Engine:
+    return aadap.Engine.open(url, settings=SETTINGS)
+
+
+def walk(engine: aadap.Engine, task_id: str, *states: str) -> aadap.Task:
+    task = engine.get_task(task_id)
+    for state in states:
+        task = engine.transition(task_id, state, actor="tester", expected_version=task.version)
+    return task
+
+
+def test_create_and_transition(engine: aadap.Engine) -> None:
+    task = engine.create_task(
+        "Load orders", description="bronze", priority=3, platform="databricks", language="sql",
+        metadata={"source": "s3://orders"},
+    )  # fmt: skip
+    assert task.state is TaskState.SUBMITTED
+    assert (task.version, task.priority, task.token_budget) == (0, 3, 50000)
+    assert task.metadata == {"source": "s3://orders"}
+    with aadap.correlation_id("req-7"):
+        moved = engine.transition(task.id, TaskState.PARSING, actor="orchestrator", reason="go")
+    assert (moved.state, moved.version) == (TaskState.PARSING, 1)
+    assert engine.get_task(task.id) == moved
+    (event,) = engine.history(task.id)
+    assert (event.seq, event.from_state, event.to_state) == (1, "SUBMITTED", "PARSING")
+    assert (event.actor, event.reason) == ("orchestrator", "go")
+    assert event.correlation_id == "req-7"
+    types = [a.event_type for a in engine.audit(task.id)]
+    assert types == ["task.created", "state.transition"]
+    assert engine.audit(task.id)[1].correlation_id == "req-7"
+    assert engine.replay(task.id) is TaskState.PARSING
+    assert engine.verify(task.id).ok
+    assert engine.checkpoint(task.id)["state"] == "PARSING"
+
+
+def test_full_path_to_completed(engine: aadap.Engine) -> None:
+    task = engine.create_task("ship it")
+    path = [
+        "PARSING", "PARSED", "PLANNING", "PLANNED", "AGENT_ASSIGNMENT", "AGENT_ASSIGNED",
+        "IN_DEVELOPMENT", "CODE_GENERATED", "IN_VALIDATION", "VALIDATION_PASSED",
+        "APPROVAL_PENDING", "IN_REVIEW", "APPROVED", "DEPLOYING", "DEPLOYED", "COMPLETED",
+    ]  # fmt: skip
+    done = walk(engine, task.id, *path)
+    assert (done.state, done.version) == (TaskState.COMPLETED, 16)
+    assert [e.seq for e in engine.history(task.id)] == list(range(1, 17))
+    assert engine.verify(task.id).ok
+
+
+def test_input_errors_write_nothing(engine: aadap.Engine) -> None:
+    task = engine.create_task("t")
+    before = len(engine.audit())
+    with pytest.raises(aadap.InvalidStateError):
+        engine.transition(task.id, "BOGUS", actor="x")
+    with pytest.raises(aadap.NotFoundError):
+        engine.transition("no-such-id", "PARSING", actor="x")
+    with pytest.raises(aadap.NotFoundError):
+        engine.get_task("no-such-id")
+    with pytest.raises(aadap.ConcurrencyError) as conflict:
+        engine.transition(task.id, "PARSING", actor="x", expected_version=3)
+    assert (conflict.value.expected_version, conflict.value.actual_version) == (3, 0)
+    with pytest.raises(ValueError, match="1 to 512"):
+        engine.create_task("")
+    with pytest.raises(ValueError, match="1 to 512"):
+        engine.create_task("x" * 513)
+    with pytest.raises(ValueError, match="SANDBOX or PRODUCTION"):
+        engine.create_task("t", environment="STAGING")
+    with pytest.raises(ValueError, match="0 to 10"):
+        engine.create_task("t", priority=11)
+    with pytest.raises(ValueError, match="not JSON-serialisable"):
+        engine.create_task("t", metadata={"x": object()})
+    with pytest.raises(TypeError):
+        engine.create_task("t", metadata=[1])  # type: ignore[arg-type]
+    assert len(engine.audit()) == before
+    assert engine.get_task(task.id).version == 0
+
+
+def test_guard_violations_leave_one_audit_row(engine: aadap.Engine) -> None:
+    task = engine.create_task("t")
+    with pytest.raises(aadap.InvalidTransitionError):
+        engine.transition(task.id, "COMPLETED", actor="x")
+    walk(engine, task.id, "PARSING", "PARSE_FAILED", "PARSING", "PARSE_FAILED", "PARSING",
+         "PARSE_FAILED")  # fmt: skip
+    with pytest.raises(aadap.LoopDetectedError):
+        engine.transition(task.id, "PARSING", actor="x")
+    violations = [a for a in engine.audit(task.id) if a.event_type == "guard.violation"]
+    assert len(violations) == 2
+    assert violations[1].details["guard"] == "loop"
+    assert engine.get_task(task.id).state is TaskState.PARSE_FAILED
+    assert engine.verify(task.id).ok
+
+
+def test_threads_racing_have_one_winner(engine: aadap.Engine) -> None:
+    task = engine.create_task("race")
+    outcomes: list[str] = []
+    barrier = threading.Barrier(8)
+
+    def attempt() -> None:
+        barrier.wait()
+        try:
+            engine.transition(task.id, "PARSING", actor="racer", expected_version=0)
+            outcomes.append("won")
+        except aadap.ConcurrencyError:
+            outcomes.append("conflict")
+
+    threads = [threading.Thread(target=attempt) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["conflict"] * 7 + ["won"]
+    assert len(engine.history(task.id)) == 1
+    assert engine.verify(task.id).ok
+
+
+def test_append_only_is_enforced_by_the_database(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    engine = aadap.Engine.open(f"sqlite:///{path}", settings=SETTINGS)
+    task = engine.create_task("t")
+    engine.transition(task.id, "PARSING", actor="x")
+    with sqlite3.connect(path) as raw:
+        for sql in ["UPDATE state_transitions SET actor = 'forger'",
+                    "DELETE FROM state_transitions",
+                    "UPDATE audit_events SET actor = 'forger'",
+                    "DELETE FROM audit_events"]:  # fmt: skip
+            with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+                raw.execute(sql)
+    assert engine.history(task.id)[0].actor == "x"
+
+
+def test_processes_share_one_sqlite_file(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/shared.db"
+    engine = aadap.Engine.open(url, settings=SETTINGS)
+    task = engine.create_task("shared")
+    code = (
+        "import sys, aadap\n"
+        "s = aadap.Settings.from_env({'HOME': '/nonexistent'}, dotenv=None)\n"
+        "e = aadap.Engine.open(sys.argv[1], settings=s)\n"
+        "try:\n"
+        "    e.transition(sys.argv[2], 'PARSING', actor='proc', expected_version=0)\n"
+        "    print('won')\n"
+        "except aadap.ConcurrencyError:\n"
+        "    print('conflict')\n"
+    )
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, url, task.id], stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL, text=True)
+        for _ in range(4)
+    ]  # fmt: skip
+    outcomes = sorted(p.communicate(timeout=60)[0].strip() for p in procs)
+    assert outcomes == ["conflict"] * 3 + ["won"]
+    assert engine.get_task(task.id).version == 1
+    assert engine.verify(task.id).ok
+
+
+def test_reopening_a_file_keeps_everything(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/keep.db"
+    first = aadap.Engine.open(url, settings=SETTINGS)
+    task = walk(first, first.create_task("keep").id, "PARSING", "PARSED")
+    again = aadap.Engine.open(url, settings=SETTINGS)
+    assert again.get_task(task.id) == task
+    assert len(again.history(task.id)) == 2
+
+
+def test_postgresql_is_refused_honestly() -> None:
+    with pytest.raises(aadap.StoreUnavailableError, match="not built yet") as info:
+        aadap.Engine.open("postgresql://u:pw-secret-9@localhost/db", settings=SETTINGS)
+    assert "pw-secret-9" not in str(info.value)
