@@ -6,6 +6,8 @@ clients deploy to Databricks and Microsoft Fabric. The core is C++ (``aadap._cor
 package is its Python API.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from aadap import lifecycle
 from aadap import notebook as _notebook  # noqa: F401  (registers rich display)
 from aadap._core import __version__
@@ -16,7 +18,6 @@ from aadap.correlation import (
     current_correlation_id,
     new_correlation_id,
 )
-from aadap.engine import AuditEvent, Engine, StateTransition, Task
 from aadap.errors import *  # noqa: F403
 from aadap.errors import __all__ as _error_names
 from aadap.lifecycle import OperationType, RiskLevel, TaskState
@@ -61,3 +62,21 @@ __all__ = [
     "set_log_format",
     "set_log_level",
 ]
+
+if TYPE_CHECKING:
+    from aadap.engine import AuditEvent, Engine, StateTransition, Task
+
+# Imported on first use, to keep `import aadap` fast (the engine pulls in dataclasses and
+# datetime).
+_LAZY = {name: "aadap.engine" for name in ("AuditEvent", "Engine", "StateTransition", "Task")}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'aadap' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
