@@ -114,6 +114,32 @@ void bind_engine(py::module_& m) {
           },
           py::arg("task_id"), py::arg("to_state"), py::arg("actor"), py::arg("reason"),
           py::arg("metadata_json"), py::arg("expected_version"), py::arg("correlation_id"))
+      .def(
+          "list_tasks",
+          [](TaskEngine& e, std::vector<std::string> states, const std::vector<std::string>& groups,
+             std::optional<std::string> environment, std::optional<std::string> platform,
+             std::optional<int> min_priority, std::optional<int> max_priority,
+             std::optional<std::string> created_after, std::optional<std::string> created_before,
+             const std::string& order_by, bool descending, int limit, std::int64_t offset) {
+            store::TaskQuery query;
+            query.states = std::move(states);
+            query.environment = std::move(environment);
+            query.platform = std::move(platform);
+            query.min_priority = min_priority;
+            query.max_priority = max_priority;
+            query.created_after = std::move(created_after);
+            query.created_before = std::move(created_before);
+            query.order_by = order_by;
+            query.descending = descending;
+            query.limit = limit;
+            query.offset = offset;
+            py::gil_scoped_release release;
+            return e.list_tasks(std::move(query), groups);
+          },
+          py::arg("states"), py::arg("groups"), py::arg("environment"), py::arg("platform"),
+          py::arg("min_priority"), py::arg("max_priority"), py::arg("created_after"),
+          py::arg("created_before"), py::arg("order_by"), py::arg("descending"), py::arg("limit"),
+          py::arg("offset"))
       .def("get_task", &TaskEngine::get_task, py::arg("task_id"),
            py::call_guard<py::gil_scoped_release>())
       .def("history", &TaskEngine::history, py::arg("task_id"),

@@ -411,6 +411,21 @@ class EngineCore:
         expected_version: int | None,
         correlation_id: str,
     ) -> TaskRecord: ...
+    def list_tasks(
+        self,
+        states: list[str],
+        groups: list[str],
+        environment: str | None,
+        platform: str | None,
+        min_priority: int | None,
+        max_priority: int | None,
+        created_after: str | None,
+        created_before: str | None,
+        order_by: str,
+        descending: bool,
+        limit: int,
+        offset: int,
+    ) -> list[TaskRecord]: ...
     def get_task(self, task_id: str) -> TaskRecord: ...
     def history(self, task_id: str) -> list[TransitionRecord]: ...
     def replay(self, task_id: str) -> str: ...

@@ -14,8 +14,9 @@ arrives next. The store work runs in C++ with the GIL released.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from aadap import _core
@@ -137,6 +138,27 @@ def _metadata(value: dict[str, Any] | None) -> str:
         raise _core.InvalidArgumentError(f"metadata is not JSON-serialisable: {error}") from None
 
 
+def _strings(value: str | Iterable[str] | None) -> list[str]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else [str(v) for v in value]
+
+
+def _names(value: TaskState | str | Iterable[TaskState | str] | None) -> list[str]:
+    return [TaskState(v).value for v in _strings(value)]
+
+
+def _stamp(value: datetime | str | None) -> str | None:
+    """A datetime as the store's ISO-8601 UTC text; naive datetimes are refused."""
+    if value is None or isinstance(value, str):
+        return value
+    if value.tzinfo is None:
+        raise _core.InvalidArgumentError(
+            "use an aware datetime (e.g. datetime.now(timezone.utc)), not a naive one"
+        )
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
 class Engine:
     """The only way to change a task. Thread-safe; several engines (and processes) may share
     one database."""
@@ -215,6 +237,37 @@ class Engine:
             current_correlation_id() or "",
         )  # fmt: skip
         return Task._from(record)
+
+    def list_tasks(
+        self,
+        *,
+        state: TaskState | str | Iterable[TaskState | str] | None = None,
+        group: str | Iterable[str] | None = None,
+        environment: str | None = None,
+        platform: str | None = None,
+        min_priority: int | None = None,
+        max_priority: int | None = None,
+        created_after: datetime | str | None = None,
+        created_before: datetime | str | None = None,
+        order_by: str = "created_at",
+        descending: bool = True,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[Task]:
+        """Tasks matching every filter given, newest first by default.
+
+        ``state`` (one or several) and ``group`` (terminal, failed, awaiting_human, working,
+        active) combine as "any of"; ``created_after`` is inclusive, ``created_before``
+        exclusive (aware datetimes, or ISO-8601 UTC strings); ``order_by`` is created_at,
+        updated_at or priority; ``limit`` 1..1000 with ``offset`` for paging."""
+        return [
+            Task._from(r)
+            for r in self._core.list_tasks(
+                _names(state), _strings(group), environment, platform, min_priority,
+                max_priority, _stamp(created_after), _stamp(created_before), order_by,
+                descending, limit, offset,
+            )
+        ]  # fmt: skip
 
     def get_task(self, task_id: str) -> Task:
         return Task._from(self._core.get_task(task_id))

@@ -193,3 +193,45 @@ def test_postgresql_is_refused_honestly() -> None:
     with pytest.raises(aadap.StoreUnavailableError, match="not built yet") as info:
         aadap.Engine.open("postgresql://u:pw-secret-9@localhost/db", settings=SETTINGS)
     assert "pw-secret-9" not in str(info.value)
+
+
+def test_list_tasks_filters_pages_and_orders(engine: aadap.Engine) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    start = datetime.now(timezone.utc) - timedelta(seconds=1)
+    made = [
+        engine.create_task(
+            f"t{i}",
+            priority=i % 4,
+            environment="PRODUCTION" if i % 3 == 0 else "SANDBOX",
+            platform="fabric" if i % 2 else "databricks",
+        )
+        for i in range(12)
+    ]
+    walk(engine, made[0].id, "PARSING")
+    walk(engine, made[1].id, "CANCELLED")
+    assert len(engine.list_tasks(limit=1000)) == 12
+    assert [t.id for t in engine.list_tasks(state="PARSING")] == [made[0].id]
+    assert {t.id for t in engine.list_tasks(group="terminal")} == {made[1].id}
+    assert len(engine.list_tasks(group="active")) == 11
+    assert len(engine.list_tasks(state=["PARSING", "CANCELLED"])) == 2
+    assert all(t.environment == "PRODUCTION" for t in engine.list_tasks(environment="production"))
+    assert len(engine.list_tasks(environment="PRODUCTION")) == 4
+    assert len(engine.list_tasks(platform="fabric")) == 6
+    assert all(t.priority >= 2 for t in engine.list_tasks(min_priority=2))
+    assert len(engine.list_tasks(min_priority=1, max_priority=2)) == 6
+    by_priority = engine.list_tasks(order_by="priority", descending=False, limit=1000)
+    assert [t.priority for t in by_priority] == sorted(t.priority for t in by_priority)
+    pages = [engine.list_tasks(limit=5, offset=o, order_by="priority") for o in (0, 5, 10)]
+    assert sorted(t.id for page in pages for t in page) == sorted(t.id for t in made)
+    assert len(engine.list_tasks(created_after=start)) == 12
+    assert engine.list_tasks(created_before=start) == []
+    assert engine.list_tasks(created_after="2999-01-01T00:00:00Z") == []
+    for bad in [
+        {"state": "BOGUS"}, {"group": "sleeping"}, {"environment": "STAGING"},
+        {"platform": "aws"}, {"min_priority": 11}, {"order_by": "title; DROP TABLE tasks"},
+        {"limit": 0}, {"limit": 1001}, {"offset": -1}, {"created_after": "yesterday"},
+        {"created_after": datetime(2020, 1, 1)},  # naive
+    ]:  # fmt: skip
+        with pytest.raises(ValueError):  # noqa: PT011 (each has its own message)
+            engine.list_tasks(**bad)  # type: ignore[arg-type]

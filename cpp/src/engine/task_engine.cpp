@@ -203,6 +203,57 @@ store::TaskRecord TaskEngine::get_task(std::string_view task_id) {
   return find_task(*store_, task_id);
 }
 
+std::vector<store::TaskRecord> TaskEngine::list_tasks(store::TaskQuery query,
+                                                      const std::vector<std::string>& groups) {
+  for (const auto& state : query.states) lifecycle::parse_state(state);
+  for (const auto& group : groups) {
+    bool (*member)(TaskState) = nullptr;
+    if (group == "terminal") member = lifecycle::is_terminal;
+    if (group == "failed") member = lifecycle::is_failed;
+    if (group == "awaiting_human") member = lifecycle::is_awaiting_human;
+    if (group == "working") member = lifecycle::is_working;
+    if (group == "active") member = lifecycle::is_active;
+    if (member == nullptr) {
+      throw InvalidArgumentError("unknown state group '" + group.substr(0, 40) +
+                                 "': use terminal, failed, awaiting_human, working or active");
+    }
+    for (const TaskState s : lifecycle::all_states()) {
+      if (member(s)) query.states.emplace_back(lifecycle::state_name(s));
+    }
+  }
+  if (!groups.empty() && query.states.empty()) return {};
+  if (query.environment) {
+    query.environment = parse_task_environment(*query.environment) == TaskEnvironment::production
+                            ? "PRODUCTION"
+                            : "SANDBOX";
+  }
+  check_one_of(query.platform, std::array<std::string_view, 3>{"databricks", "fabric", "local"},
+               "platform");
+  for (const auto& bound : {query.min_priority, query.max_priority}) {
+    if (bound && (*bound < 0 || *bound > 10)) {
+      throw InvalidArgumentError("priority bounds are from 0 to 10 (got " + std::to_string(*bound) +
+                                 ")");
+    }
+  }
+  for (const auto& stamp : {query.created_after, query.created_before}) {
+    // 2026-11-25T21:40:04Z or with fractional seconds: the store's own format.
+    if (stamp && (stamp->size() < 20 || stamp->back() != 'Z' || (*stamp)[10] != 'T')) {
+      throw InvalidArgumentError("timestamps are ISO-8601 UTC such as 2026-11-25T21:40:04Z (got '" +
+                                 stamp->substr(0, 40) + "')");
+    }
+  }
+  if (query.order_by != "created_at" && query.order_by != "updated_at" &&
+      query.order_by != "priority") {
+    throw InvalidArgumentError("order_by is created_at, updated_at or priority (got '" +
+                               query.order_by.substr(0, 40) + "')");
+  }
+  if (query.limit < 1 || query.limit > 1000) {
+    throw InvalidArgumentError("limit is from 1 to 1000 (got " + std::to_string(query.limit) + ")");
+  }
+  if (query.offset < 0) throw InvalidArgumentError("offset must be >= 0");
+  return store_->list_tasks(query);
+}
+
 std::vector<store::TransitionRecord> TaskEngine::history(std::string_view task_id) {
   find_task(*store_, task_id);
   return store_->history(task_id);

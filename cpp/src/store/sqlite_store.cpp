@@ -145,6 +145,80 @@ std::optional<TaskRecord> SqliteStore::get_task(std::string_view id) {
   return select_task(db_, id);
 }
 
+std::vector<TaskRecord> SqliteStore::list_tasks(const TaskQuery& query) {
+  // Only whitelisted identifiers reach the SQL text; every value is a bound parameter.
+  std::string sql = std::string("SELECT ") + kTaskColumns + " FROM tasks WHERE 1 = 1";
+  std::vector<std::string> texts;
+  std::vector<std::int64_t> numbers;
+  int index = 0;
+  std::vector<std::pair<int, bool>> order;  // (parameter index, is text)
+  // Appends a placeholder to `sql` (appending, not "?" + string: GCC 12 warns falsely about
+  // that expression, bug 105329).
+  auto placeholder = [&] { sql.append("?").append(std::to_string(++index)); };
+  auto text_param = [&](const std::string& value) {
+    texts.push_back(value);
+    order.emplace_back(static_cast<int>(texts.size() - 1), true);
+    placeholder();
+  };
+  auto number_param = [&](std::int64_t value) {
+    numbers.push_back(value);
+    order.emplace_back(static_cast<int>(numbers.size() - 1), false);
+    placeholder();
+  };
+  if (!query.states.empty()) {
+    sql += " AND current_state IN (";
+    for (std::size_t i = 0; i < query.states.size(); ++i) {
+      if (i > 0) sql += ", ";
+      text_param(query.states[i]);
+    }
+    sql += ")";
+  }
+  if (query.environment) {
+    sql += " AND environment = ";
+    text_param(*query.environment);
+  }
+  if (query.platform) {
+    sql += " AND platform = ";
+    text_param(*query.platform);
+  }
+  if (query.min_priority) {
+    sql += " AND priority >= ";
+    number_param(*query.min_priority);
+  }
+  if (query.max_priority) {
+    sql += " AND priority <= ";
+    number_param(*query.max_priority);
+  }
+  if (query.created_after) {
+    sql += " AND created_at >= ";
+    text_param(*query.created_after);
+  }
+  if (query.created_before) {
+    sql += " AND created_at < ";
+    text_param(*query.created_before);
+  }
+  const std::string direction = query.descending ? " DESC" : " ASC";
+  sql += " ORDER BY " + query.order_by + direction + ", id" + direction;
+  sql += " LIMIT ";
+  number_param(query.limit);
+  sql += " OFFSET ";
+  number_param(query.offset);
+
+  std::lock_guard lock(mutex_);
+  auto statement = db_.prepare(sql);
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    const auto [slot, is_text] = order[i];
+    if (is_text) {
+      statement.bind(static_cast<int>(i + 1), texts[static_cast<std::size_t>(slot)]);
+    } else {
+      statement.bind(static_cast<int>(i + 1), numbers[static_cast<std::size_t>(slot)]);
+    }
+  }
+  std::vector<TaskRecord> out;
+  while (statement.step()) out.push_back(read_task(statement));
+  return out;
+}
+
 std::vector<TransitionRecord> SqliteStore::history(std::string_view task_id) {
   std::lock_guard lock(mutex_);
   auto s = db_.prepare(

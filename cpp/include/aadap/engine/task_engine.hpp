@@ -60,6 +60,12 @@ class TaskEngine {
   store::TaskRecord transition(const TransitionRequest& request, std::string_view correlation_id);
   /// NotFoundError for an unknown id.
   store::TaskRecord get_task(std::string_view task_id);
+  /// Tasks matching the query. `groups` (terminal, failed, awaiting_human, working, active)
+  /// add their states to query.states. Validates everything: unknown states, groups,
+  /// environments, platforms, priorities outside 0..10, timestamps not in ISO-8601 UTC,
+  /// order_by other than created_at/updated_at/priority, limit outside 1..1000, offset < 0.
+  std::vector<store::TaskRecord> list_tasks(store::TaskQuery query,
+                                            const std::vector<std::string>& groups = {});
   std::vector<store::TransitionRecord> history(std::string_view task_id);
   /// Folds the events from SUBMITTED; StoreError naming the first break of the chain.
   std::string replay(std::string_view task_id);

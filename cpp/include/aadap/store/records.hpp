@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace aadap::store {
 
@@ -50,6 +51,21 @@ struct AuditRecord {
   std::optional<std::string> resource_id;
   std::string details_json = "{}";
   std::string created_at;
+};
+
+/// A filtered, ordered page of tasks. Empty/unset fields do not filter.
+struct TaskQuery {
+  std::vector<std::string> states;  // any of these states
+  std::optional<std::string> environment;
+  std::optional<std::string> platform;
+  std::optional<int> min_priority;
+  std::optional<int> max_priority;
+  std::optional<std::string> created_after;   // ISO-8601 UTC, inclusive
+  std::optional<std::string> created_before;  // ISO-8601 UTC, exclusive
+  std::string order_by = "created_at";        // created_at | updated_at | priority
+  bool descending = true;
+  int limit = 50;
+  std::int64_t offset = 0;
 };
 
 }  // namespace aadap::store

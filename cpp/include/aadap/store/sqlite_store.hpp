@@ -17,6 +17,7 @@ class SqliteStore final : public Store {
 
   std::unique_ptr<StoreTransaction> begin() override;
   std::optional<TaskRecord> get_task(std::string_view id) override;
+  std::vector<TaskRecord> list_tasks(const TaskQuery& query) override;
   std::vector<TransitionRecord> history(std::string_view task_id) override;
   std::vector<AuditRecord> audit(std::string_view task_id) override;
 

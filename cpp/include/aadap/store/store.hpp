@@ -35,6 +35,8 @@ class Store {
   virtual ~Store() = default;
   virtual std::unique_ptr<StoreTransaction> begin() = 0;
   virtual std::optional<TaskRecord> get_task(std::string_view id) = 0;
+  /// Tasks matching `query` (already validated by the engine), ties broken by id.
+  virtual std::vector<TaskRecord> list_tasks(const TaskQuery& query) = 0;
   /// Events of a task ordered by seq.
   virtual std::vector<TransitionRecord> history(std::string_view task_id) = 0;
   /// Audit events of a task (all tasks when empty) in the order they were written.
