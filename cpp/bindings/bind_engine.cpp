@@ -115,6 +115,23 @@ void bind_engine(py::module_& m) {
           py::arg("task_id"), py::arg("to_state"), py::arg("actor"), py::arg("reason"),
           py::arg("metadata_json"), py::arg("expected_version"), py::arg("correlation_id"))
       .def(
+          "transition_many",
+          [](TaskEngine& e, const std::vector<py::tuple>& steps,
+             const std::string& correlation_id) {
+            std::vector<engine::TransitionRequest> requests;
+            requests.reserve(steps.size());
+            for (const auto& step : steps) {  // (task_id, to_state, actor, reason, metadata,
+                                              //  expected_version), as built by aadap.engine
+              requests.push_back(engine::TransitionRequest{
+                  step[0].cast<std::string>(), step[1].cast<std::string>(),
+                  step[2].cast<std::string>(), step[3].cast<std::string>(),
+                  step[4].cast<std::string>(), step[5].cast<std::optional<std::int64_t>>()});
+            }
+            py::gil_scoped_release release;
+            return e.transition_many(requests, correlation_id);
+          },
+          py::arg("steps"), py::arg("correlation_id"))
+      .def(
           "list_tasks",
           [](TaskEngine& e, std::vector<std::string> states, const std::vector<std::string>& groups,
              std::optional<std::string> environment, std::optional<std::string> platform,

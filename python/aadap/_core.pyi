@@ -411,6 +411,11 @@ class EngineCore:
         expected_version: int | None,
         correlation_id: str,
     ) -> TaskRecord: ...
+    def transition_many(
+        self,
+        steps: list[tuple[str, str, str, str, str, int | None]],
+        correlation_id: str,
+    ) -> list[TaskRecord]: ...
     def list_tasks(
         self,
         states: list[str],

@@ -14,7 +14,7 @@ arrives next. The store work runs in C++ with the GIL released.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -237,6 +237,31 @@ class Engine:
             current_correlation_id() or "",
         )  # fmt: skip
         return Task._from(record)
+
+    def transition_many(
+        self,
+        steps: Iterable[Mapping[str, Any] | tuple[str, TaskState | str]],
+        *,
+        actor: str,
+        reason: str = "",
+    ) -> list[Task]:
+        """Many transitions in one commit, all or nothing.
+
+        Each step is ``(task_id, to_state)`` or a dict with ``task_id``, ``to_state`` and
+        optionally ``actor``, ``reason``, ``metadata``, ``expected_version``. Any refusal rolls
+        back every step and raises as :meth:`transition` would."""
+        rows: list[tuple[str, str, str, str, str, int | None]] = []
+        for step in steps:
+            spec: Mapping[str, Any] = (
+                step if isinstance(step, Mapping) else {"task_id": step[0], "to_state": step[1]}
+            )
+            rows.append((
+                str(spec["task_id"]), TaskState(spec["to_state"]).value,
+                str(spec.get("actor", actor)), str(spec.get("reason", reason)),
+                _metadata(spec.get("metadata")), spec.get("expected_version"),
+            ))  # fmt: skip
+        records = self._core.transition_many(rows, current_correlation_id() or "")
+        return [Task._from(r) for r in records]
 
     def list_tasks(
         self,

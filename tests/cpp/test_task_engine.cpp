@@ -162,3 +162,30 @@ TEST(TaskEngine, ConcurrentTransitionsHaveOneWinnerPerVersion) {
   EXPECT_EQ(f.engine.history(t.id).size(), 1u);
   EXPECT_TRUE(f.engine.verify(t.id).ok);
 }
+
+TEST(TaskEngine, TransitionManyIsAllOrNothing) {
+  Fixture f;
+  const auto a = f.task("a");
+  const auto b = f.task("b");
+  std::vector<TransitionRequest> batch = {{a.id, "PARSING", "tester", "", "{}", 0},
+                                          {b.id, "PARSING", "tester", "", "{}", 0},
+                                          {a.id, "PARSED", "tester", "", "{}", 1}};
+  const auto moved = f.engine.transition_many(batch, "cid-batch");
+  ASSERT_EQ(moved.size(), 3u);
+  EXPECT_EQ(moved[2].current_state, "PARSED");
+  EXPECT_EQ(f.engine.get_task(a.id).version, 2);
+  EXPECT_EQ(f.engine.get_task(b.id).version, 1);
+
+  // The second step is invalid: the first must not stay applied.
+  std::vector<TransitionRequest> refused = {{a.id, "PLANNING", "tester", "", "{}", {}},
+                                            {b.id, "COMPLETED", "tester", "", "{}", {}}};
+  EXPECT_THROW(f.engine.transition_many(refused, "cid"), InvalidTransitionError);
+  EXPECT_EQ(f.engine.get_task(a.id).current_state, "PARSED");
+  EXPECT_EQ(f.engine.history(a.id).size(), 2u);
+  EXPECT_EQ(f.audits(b.id, "guard.violation"), 1u);
+
+  std::vector<TransitionRequest> stale = {{a.id, "PLANNING", "tester", "", "{}", 0}};
+  EXPECT_THROW(f.engine.transition_many(stale, "cid"), ConcurrencyError);
+  EXPECT_TRUE(f.engine.verify(a.id).ok);
+  EXPECT_TRUE(f.engine.verify(b.id).ok);
+}

@@ -235,3 +235,20 @@ def test_list_tasks_filters_pages_and_orders(engine: aadap.Engine) -> None:
     ]:  # fmt: skip
         with pytest.raises(ValueError):  # noqa: PT011 (each has its own message)
             engine.list_tasks(**bad)  # type: ignore[arg-type]
+
+
+def test_transition_many_is_all_or_nothing(engine: aadap.Engine) -> None:
+    a, b = engine.create_task("a"), engine.create_task("b")
+    moved = engine.transition_many(
+        [(a.id, "PARSING"), {"task_id": b.id, "to_state": TaskState.PARSING, "reason": "batch"}],
+        actor="batcher",
+    )
+    assert [t.state for t in moved] == [TaskState.PARSING, TaskState.PARSING]
+    assert engine.history(b.id)[0].reason == "batch"
+    with pytest.raises(aadap.InvalidTransitionError):
+        engine.transition_many([(a.id, "PARSED"), (b.id, "COMPLETED")], actor="batcher")
+    assert engine.get_task(a.id).state is TaskState.PARSING  # the valid step was rolled back
+    with pytest.raises(aadap.InvalidStateError):
+        engine.transition_many([(a.id, "PARSED"), (b.id, "NOPE")], actor="batcher")
+    assert engine.get_task(a.id).version == 1
+    assert engine.verify(a.id).ok

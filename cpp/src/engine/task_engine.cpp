@@ -112,66 +112,97 @@ store::TaskRecord TaskEngine::create_task(const NewTask& spec, std::string_view 
 
 store::TaskRecord TaskEngine::transition(const TransitionRequest& request,
                                          std::string_view correlation_id) {
-  const TaskState to = lifecycle::parse_state(request.to_state);  // input errors first
-  const auto metadata = parse_object(request.metadata_json, "transition metadata");
-  if (request.actor.empty()) throw InvalidArgumentError("a transition needs an actor");
+  return transition_many(std::span(&request, 1), correlation_id).front();
+}
 
-  nlohmann::json violation;
-  std::string action;
-  {
-    auto tx = store_->begin();
-    auto task = tx->lock_task(request.task_id);
-    if (!task) task_not_found(request.task_id);
-    if (request.expected_version && *request.expected_version != task->version) {
-      throw ConcurrencyError("task " + task->id + " is at version " +
-                                 std::to_string(task->version) + ", not the expected " +
-                                 std::to_string(*request.expected_version) +
-                                 ": read it again and retry",
-                             {{"task_id", task->id},
-                              {"expected_version", *request.expected_version},
-                              {"actual_version", task->version}});
-    }
-    const TaskState from = lifecycle::parse_state(task->current_state);  // the stored state
-    action = task->current_state + " → " + request.to_state;
-    try {
-      lifecycle::validate_transition(from, to);
-      lifecycle::check_entry_limit(to,
-                                   static_cast<int>(tx->count_entries(task->id, request.to_state)));
-    } catch (const Error& refused) {
-      violation = refused.details();
-      violation["guard"] = violation.value("guard", std::string("transition"));
-      violation["message"] = refused.what();
-      violation["error"] = std::string(error_class_name(refused.code()));
-      tx.reset();  // roll back before recording the violation in its own transaction
-      record_guard_violation(request.task_id, request.actor, action, violation, correlation_id);
-      throw;
-    }
-    const std::int64_t seq = tx->last_seq(task->id) + 1;
-    const std::string now = utc_now_iso();
-    tx->insert_transition(store::TransitionRecord{
-        new_uuid4(), task->id, seq, task->current_state, request.to_state, request.actor,
-        request.reason, metadata.dump(), std::string(correlation_id), now});
-    task->retry_count += lifecycle::is_rework(from, to) ? 1 : 0;
-    task->version += 1;
-    task->current_state = request.to_state;
-    task->updated_at = now;
-    tx->update_task_state(task->id, task->current_state, task->version, task->retry_count, now);
-    tx->insert_audit(
-        store::AuditRecord{new_uuid4(), std::string(correlation_id), task->id, "state.transition",
-                           request.actor, action, std::string("task"), task->id,
-                           nlohmann::json{{"from_state", std::string(lifecycle::state_name(from))},
-                                          {"to_state", request.to_state},
-                                          {"seq", seq},
-                                          {"reason", request.reason}}
-                               .dump(),
-                           now});
-    tx->commit();
-    logger().info("task.transitioned", correlation_id, log::kv("task_id", task->id),
-                  log::kv("from_state", std::string(lifecycle::state_name(from))),
-                  log::kv("to_state", request.to_state), log::kv("seq", seq));
-    write_checkpoint(*task, seq, metadata.dump());
-    return *task;
+std::vector<store::TaskRecord> TaskEngine::transition_many(
+    std::span<const TransitionRequest> requests, std::string_view correlation_id) {
+  std::vector<nlohmann::json> metadata;  // input errors first: nothing is written for them
+  metadata.reserve(requests.size());
+  for (const auto& request : requests) {
+    lifecycle::parse_state(request.to_state);
+    metadata.push_back(parse_object(request.metadata_json, "transition metadata"));
+    if (request.actor.empty()) throw InvalidArgumentError("a transition needs an actor");
   }
+  std::vector<Applied> applied;
+  std::optional<GuardViolation> violation;
+  try {
+    auto tx = store_->begin();
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+      applied.push_back(apply(*tx, requests[i], metadata[i], correlation_id, violation));
+    }
+    tx->commit();
+  } catch (const Error&) {
+    // The transaction has rolled back (it was destroyed while unwinding); a refused guard is
+    // recorded in a transaction of its own.
+    if (violation) {
+      record_guard_violation(violation->task_id, violation->actor, violation->action,
+                             violation->details, correlation_id);
+    }
+    throw;
+  }
+  std::vector<store::TaskRecord> out;
+  out.reserve(applied.size());
+  for (auto& step : applied) {
+    logger().info("task.transitioned", correlation_id, log::kv("task_id", step.task.id),
+                  log::kv("from_state", step.from_state),
+                  log::kv("to_state", step.task.current_state), log::kv("seq", step.seq));
+    write_checkpoint(step.task, step.seq, step.metadata_json);
+    out.push_back(std::move(step.task));
+  }
+  return out;
+}
+
+TaskEngine::Applied TaskEngine::apply(store::StoreTransaction& tx, const TransitionRequest& request,
+                                      const nlohmann::json& metadata,
+                                      std::string_view correlation_id,
+                                      std::optional<GuardViolation>& violation) {
+  const TaskState to = lifecycle::parse_state(request.to_state);
+  auto task = tx.lock_task(request.task_id);
+  if (!task) task_not_found(request.task_id);
+  if (request.expected_version && *request.expected_version != task->version) {
+    throw ConcurrencyError("task " + task->id + " is at version " + std::to_string(task->version) +
+                               ", not the expected " + std::to_string(*request.expected_version) +
+                               ": read it again and retry",
+                           {{"task_id", task->id},
+                            {"expected_version", *request.expected_version},
+                            {"actual_version", task->version}});
+  }
+  const TaskState from = lifecycle::parse_state(task->current_state);  // the stored state
+  const std::string action = task->current_state + " → " + request.to_state;
+  try {
+    lifecycle::validate_transition(from, to);
+    lifecycle::check_entry_limit(to,
+                                 static_cast<int>(tx.count_entries(task->id, request.to_state)));
+  } catch (const Error& refused) {
+    nlohmann::json details = refused.details();
+    details["guard"] = details.value("guard", std::string("transition"));
+    details["message"] = refused.what();
+    details["error"] = std::string(error_class_name(refused.code()));
+    violation = GuardViolation{task->id, request.actor, action, std::move(details)};
+    throw;
+  }
+  const std::int64_t seq = tx.last_seq(task->id) + 1;
+  const std::string now = utc_now_iso();
+  const std::string metadata_json = metadata.dump();
+  tx.insert_transition(store::TransitionRecord{new_uuid4(), task->id, seq, task->current_state,
+                                               request.to_state, request.actor, request.reason,
+                                               metadata_json, std::string(correlation_id), now});
+  task->retry_count += lifecycle::is_rework(from, to) ? 1 : 0;
+  task->version += 1;
+  task->current_state = request.to_state;
+  task->updated_at = now;
+  tx.update_task_state(task->id, task->current_state, task->version, task->retry_count, now);
+  tx.insert_audit(
+      store::AuditRecord{new_uuid4(), std::string(correlation_id), task->id, "state.transition",
+                         request.actor, action, std::string("task"), task->id,
+                         nlohmann::json{{"from_state", std::string(lifecycle::state_name(from))},
+                                        {"to_state", request.to_state},
+                                        {"seq", seq},
+                                        {"reason", request.reason}}
+                             .dump(),
+                         now});
+  return Applied{std::move(*task), seq, metadata_json, std::string(lifecycle::state_name(from))};
 }
 
 void TaskEngine::record_guard_violation(std::string_view task_id, std::string_view actor,

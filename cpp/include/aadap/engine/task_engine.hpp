@@ -16,6 +16,7 @@
 
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -58,6 +59,10 @@ class TaskEngine {
   store::TaskRecord create_task(const NewTask& task, std::string_view actor,
                                 std::string_view correlation_id);
   store::TaskRecord transition(const TransitionRequest& request, std::string_view correlation_id);
+  /// Many transitions (usually of different tasks) in one commit, all or nothing: any refusal
+  /// rolls back every one of them (a guard violation is then audited once).
+  std::vector<store::TaskRecord> transition_many(std::span<const TransitionRequest> requests,
+                                                 std::string_view correlation_id);
   /// NotFoundError for an unknown id.
   store::TaskRecord get_task(std::string_view task_id);
   /// Tasks matching the query. `groups` (terminal, failed, awaiting_human, working, active)
@@ -77,6 +82,21 @@ class TaskEngine {
   std::string checkpoint(std::string_view task_id);
 
  private:
+  struct Applied {
+    store::TaskRecord task;
+    std::int64_t seq;
+    std::string metadata_json;
+    std::string from_state;
+  };
+  struct GuardViolation {
+    std::string task_id;
+    std::string actor;
+    std::string action;
+    nlohmann::json details;
+  };
+  Applied apply(store::StoreTransaction& tx, const TransitionRequest& request,
+                const nlohmann::json& metadata, std::string_view correlation_id,
+                std::optional<GuardViolation>& violation);
   void record_guard_violation(std::string_view task_id, std::string_view actor,
                               std::string_view action, const nlohmann::json& details,
                               std::string_view correlation_id);
