@@ -111,7 +111,16 @@ SqliteDatabase::SqliteDatabase(const std::string& path, SqliteSynchronous synchr
 }
 
 SqliteDatabase::~SqliteDatabase() {
+  cache_.clear();  // finalize the statements before the connection
   sqlite3_close_v2(db_);
+}
+
+StatementLease SqliteDatabase::cached(const std::string& sql) {
+  auto it = cache_.find(sql);
+  if (it == cache_.end()) {
+    it = cache_.emplace(sql, std::make_unique<SqliteStatement>(db_, sql)).first;
+  }
+  return StatementLease(*it->second);
 }
 
 void SqliteDatabase::exec(std::string_view sql) {

@@ -33,7 +33,8 @@ TaskRecord read_task(const SqliteStatement& row) {
 }
 
 std::optional<TaskRecord> select_task(SqliteDatabase& db, std::string_view id) {
-  auto statement = db.prepare(std::string("SELECT ") + kTaskColumns + " FROM tasks WHERE id = ?1");
+  const auto lease = db.cached(std::string("SELECT ") + kTaskColumns + " FROM tasks WHERE id = ?1");
+  SqliteStatement& statement = *lease;
   statement.bind(1, id);
   if (!statement.step()) return std::nullopt;
   return read_task(statement);
@@ -58,11 +59,12 @@ class SqliteStore::Transaction final : public StoreTransaction {
   std::optional<TaskRecord> lock_task(std::string_view id) override { return select_task(db_, id); }
 
   void insert_task(const TaskRecord& t) override {
-    auto s = db_.prepare(
+    const auto lease = db_.cached(
         "INSERT INTO tasks (id, title, description, current_state, priority, environment, "
         "platform, language, created_by, token_budget, tokens_used, retry_count, version, "
         "metadata, created_at, updated_at) VALUES "
         "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)");
+    SqliteStatement& s = *lease;
     s.bind(1, t.id).bind(2, t.title).bind(3, t.description).bind(4, t.current_state);
     s.bind(5, std::int64_t{t.priority}).bind(6, t.environment);
     bind_optional(s, 7, t.platform);
@@ -82,16 +84,19 @@ class SqliteStore::Transaction final : public StoreTransaction {
   }
 
   std::int64_t last_seq(std::string_view task_id) override {
-    auto s = db_.prepare("SELECT coalesce(max(seq), 0) FROM state_transitions WHERE task_id = ?1");
+    const auto lease =
+        db_.cached("SELECT coalesce(max(seq), 0) FROM state_transitions WHERE task_id = ?1");
+    SqliteStatement& s = *lease;
     s.bind(1, task_id);
     s.step();
     return s.integer(0);
   }
 
   void insert_transition(const TransitionRecord& e) override {
-    auto s = db_.prepare(
+    const auto lease = db_.cached(
         "INSERT INTO state_transitions (id, task_id, seq, from_state, to_state, actor, reason, "
         "metadata, correlation_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+    SqliteStatement& s = *lease;
     s.bind(1, e.id).bind(2, e.task_id).bind(3, e.seq).bind(4, e.from_state).bind(5, e.to_state);
     s.bind(6, e.actor).bind(7, e.reason).bind(8, e.metadata_json);
     bind_optional(s, 9, e.correlation_id);
@@ -101,18 +106,20 @@ class SqliteStore::Transaction final : public StoreTransaction {
 
   void update_task_state(std::string_view id, std::string_view state, std::int64_t version,
                          std::int64_t retry_count, std::string_view updated_at) override {
-    auto s = db_.prepare(
+    const auto lease = db_.cached(
         "UPDATE tasks SET current_state = ?2, version = ?3, retry_count = ?4, updated_at = ?5 "
         "WHERE id = ?1");
+    SqliteStatement& s = *lease;
     s.bind(1, id).bind(2, state).bind(3, version).bind(4, retry_count).bind(5, updated_at);
     s.run();
   }
 
   void insert_audit(const AuditRecord& a) override {
-    auto s = db_.prepare(
+    const auto lease = db_.cached(
         "INSERT INTO audit_events (id, correlation_id, task_id, event_type, actor, action, "
         "resource_type, resource_id, details, created_at) VALUES "
         "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+    SqliteStatement& s = *lease;
     s.bind(1, a.id);
     bind_optional(s, 2, a.correlation_id);
     bind_optional(s, 3, a.task_id);
@@ -221,9 +228,10 @@ std::vector<TaskRecord> SqliteStore::list_tasks(const TaskQuery& query) {
 
 std::vector<TransitionRecord> SqliteStore::history(std::string_view task_id) {
   std::lock_guard lock(mutex_);
-  auto s = db_.prepare(
+  const auto lease = db_.cached(
       "SELECT id, task_id, seq, from_state, to_state, actor, reason, metadata, correlation_id, "
       "created_at FROM state_transitions WHERE task_id = ?1 ORDER BY seq");
+  SqliteStatement& s = *lease;
   s.bind(1, task_id);
   std::vector<TransitionRecord> out;
   while (s.step()) {
@@ -236,10 +244,11 @@ std::vector<TransitionRecord> SqliteStore::history(std::string_view task_id) {
 
 std::vector<AuditRecord> SqliteStore::audit(std::string_view task_id) {
   std::lock_guard lock(mutex_);
-  auto s = db_.prepare(
+  const auto lease = db_.cached(
       "SELECT id, correlation_id, task_id, event_type, actor, action, resource_type, "
       "resource_id, details, created_at FROM audit_events WHERE ?1 = '' OR task_id = ?1 "
       "ORDER BY rowid");
+  SqliteStatement& s = *lease;
   s.bind(1, task_id);
   std::vector<AuditRecord> out;
   while (s.step()) {

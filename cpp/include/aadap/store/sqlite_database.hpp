@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -42,6 +43,21 @@ class SqliteStatement {
   sqlite3_stmt* stmt_ = nullptr;
 };
 
+/// A cached statement borrowed for one use; resetting it on release ends its read (a statement
+/// left mid-result would pin an old snapshot of the database).
+class StatementLease {
+ public:
+  explicit StatementLease(SqliteStatement& statement) : statement_(statement) {}
+  ~StatementLease() { statement_.reset(); }
+  StatementLease(const StatementLease&) = delete;
+  StatementLease& operator=(const StatementLease&) = delete;
+  SqliteStatement& operator*() const noexcept { return statement_; }
+  SqliteStatement* operator->() const noexcept { return &statement_; }
+
+ private:
+  SqliteStatement& statement_;
+};
+
 class SqliteDatabase {
  public:
   /// `path` is a file path or ":memory:". Opens (creating the file and its directory when
@@ -53,6 +69,8 @@ class SqliteDatabase {
 
   void exec(std::string_view sql);
   SqliteStatement prepare(std::string_view sql) { return SqliteStatement(db_, sql); }
+  /// The statement for `sql`, prepared once per connection and reused (for fixed SQL text).
+  StatementLease cached(const std::string& sql);
   std::int64_t scalar(std::string_view sql);
   sqlite3* handle() noexcept { return db_; }
   const std::string& path() const noexcept { return path_; }
@@ -60,6 +78,7 @@ class SqliteDatabase {
  private:
   sqlite3* db_ = nullptr;
   std::string path_;
+  std::unordered_map<std::string, std::unique_ptr<SqliteStatement>> cache_;
 };
 
 /// BEGIN IMMEDIATE ... COMMIT, rolled back unless commit() is called. IMMEDIATE takes the
