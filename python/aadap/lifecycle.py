@@ -44,7 +44,14 @@ ApprovalPolicy = _core.ApprovalPolicy
 MAX_ENTRIES_PER_STATE: int = _core.MAX_ENTRIES_PER_STATE
 
 
-class TaskState(str, Enum):
+class _StrEnum(str, Enum):
+    """A str-valued enum whose members print as their value (3.10 has no enum.StrEnum)."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+class TaskState(_StrEnum):
     """The 25 task states; a member equals its name (``TaskState.PARSING == "PARSING"``).
 
     ``TaskState("BOGUS")`` raises :class:`aadap.InvalidStateError` (a ``ValueError``)."""
@@ -81,9 +88,6 @@ class TaskState(str, Enum):
             raise _core.InvalidTypeError(f"a task state is a str, not {type(value).__name__}")
         _core.parse_state(value)  # raises InvalidStateError with the accepted form
         raise AssertionError("unreachable: the core accepted a name the enum lacks")
-
-    def __str__(self) -> str:
-        return self.value
 
     @property
     def ordinal(self) -> int:
@@ -156,7 +160,7 @@ def check_entry_limit(state: TaskState | str, previous_entries: int) -> None:
     _core.check_entry_limit(_state(state).value, previous_entries)
 
 
-class RiskLevel(str, Enum):
+class RiskLevel(_StrEnum):
     """NONE < LOW < MEDIUM < HIGH < CRITICAL, compared by ordinal (not alphabetically)."""
 
     NONE = "NONE"
@@ -164,9 +168,6 @@ class RiskLevel(str, Enum):
     MEDIUM = "MEDIUM"
     HIGH = "HIGH"
     CRITICAL = "CRITICAL"
-
-    def __str__(self) -> str:
-        return self.value
 
     @property
     def ordinal(self) -> int:
@@ -202,7 +203,7 @@ class RiskLevel(str, Enum):
 _RISK_ORDER = {level.value: i for i, level in enumerate(RiskLevel)}
 
 
-class OperationType(str, Enum):
+class OperationType(_StrEnum):
     """Operation types of the autonomy matrix; any other string requires approval."""
 
     READ_ONLY = "read_only"
@@ -210,9 +211,6 @@ class OperationType(str, Enum):
     DESTRUCTIVE = "destructive"
     SCHEMA_CHANGE = "schema_change"
     PERMISSION_CHANGE = "permission_change"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 def approval_policy(
