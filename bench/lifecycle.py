@@ -1,10 +1,12 @@
 """The task engine on SQLite against a bare Python sqlite3 loop, side by side in one run.
 
-The peer performs the same statements per transition as the engine (lock/read the task, count
-entries of the target state, read the last seq, insert the event, update the task, insert the
-audit row) in one BEGIN IMMEDIATE ... COMMIT, on the same schema and PRAGMAs, without any of
-the engine's validation. Reported: durable transitions/s with synchronous FULL and NORMAL and
-the ratio of time per transition; transition_many throughput; get_task and history reads/s.
+The peer performs the same statements per transition as the engine (lock/read the task; count
+the entries into the target state and read the last seq, in one query; insert the event;
+update the task; insert the audit row) in one BEGIN IMMEDIATE ... COMMIT, on the same schema
+and PRAGMAs, without any of the engine's validation. Its ids are uuid.uuid4(), as a plain
+Python loop would mint them; the engine's are time-ordered UUIDv7. Reported: durable
+transitions/s with synchronous FULL and NORMAL and the ratio of time per transition;
+transition_many throughput; get_task and history (20 events) reads/s.
 
     .venv/bin/python bench/lifecycle.py
 """
@@ -51,6 +53,7 @@ def peer_rate(directory: Path, synchronous: str, tasks: int) -> float:
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("PRAGMA journal_mode = WAL")
     db.execute("PRAGMA foreign_keys = ON")
+    db.execute("PRAGMA cache_size = -32768")
     db.execute(f"PRAGMA synchronous = {synchronous}")
     now = "2026-01-01T00:00:00.000Z"
     ids = []
@@ -66,12 +69,10 @@ def peer_rate(directory: Path, synchronous: str, tasks: int) -> float:
             state, version, retry = db.execute(
                 "SELECT current_state, version, retry_count FROM tasks WHERE id = ?", (task_id,)
             ).fetchone()
-            db.execute(
-                "SELECT count(*) FROM state_transitions WHERE task_id = ? AND to_state = ?",
+            _, seq = db.execute(
+                "SELECT count(*) FILTER (WHERE to_state = ?2), coalesce(max(seq), 0) "
+                "FROM state_transitions WHERE task_id = ?1",
                 (task_id, to_state),
-            ).fetchone()
-            (seq,) = db.execute(
-                "SELECT coalesce(max(seq), 0) FROM state_transitions WHERE task_id = ?", (task_id,)
             ).fetchone()
             db.execute(
                 "INSERT INTO state_transitions (id, task_id, seq, from_state, to_state, actor, "
@@ -94,15 +95,20 @@ def peer_rate(directory: Path, synchronous: str, tasks: int) -> float:
     return tasks * len(PATH) / (time.perf_counter() - start)
 
 
-def batch_and_reads(directory: Path) -> dict[str, float]:
-    engine = aadap.Engine.open(f"sqlite:///{directory}/batch.db", settings=settings("FULL"))
-    ids = [engine.create_task(f"t{i}").id for i in range(2000)]
+def batch_and_reads(directory: Path, run: int) -> dict[str, float]:
+    engine = aadap.Engine.open(f"sqlite:///{directory}/batch-{run}.db", settings=settings("FULL"))
+    ids = [engine.create_task(f"t{i}").id for i in range(5000)]
     start = time.perf_counter()
     for offset in range(0, len(ids), 1000):
         engine.transition_many([(i, "PARSING") for i in ids[offset : offset + 1000]], actor="b")
     many = len(ids) / (time.perf_counter() - start)
     deep = engine.create_task("deep").id
-    for state in PATH:
+    rework = ["VALIDATION_FAILED", "IN_DEVELOPMENT", "CODE_GENERATED", "IN_VALIDATION"]
+    for state in [
+        *PATH[:9],
+        *rework,
+        *PATH[9:],
+    ]:  # 20 events: one validation failure and its rework
         engine.transition(deep, state, actor="bench")
     start = time.perf_counter()
     reads = 5000
@@ -113,7 +119,8 @@ def batch_and_reads(directory: Path) -> dict[str, float]:
     for _ in range(reads):
         engine.history(deep)
     history_rate = reads / (time.perf_counter() - start)
-    return {"transition_many": many, "get_task": get_rate, "history_16": history_rate}
+    assert len(engine.history(deep)) == 20
+    return {"transition_many": many, "get_task": get_rate, "history_20": history_rate}
 
 
 def main() -> None:
@@ -128,11 +135,14 @@ def main() -> None:
             ours = max(engine_rate(directory, synchronous, tasks) for _ in range(2))
             peer = max(peer_rate(directory, synchronous, tasks) for _ in range(2))
             rows.append(f"| {synchronous} | {ours:,.0f} | {peer:,.0f} | {peer / ours:.2f}x |")
-        other = batch_and_reads(directory)
+        # Best of three for the batch and read figures: other tenants of the machine only
+        # ever make a run slower.
+        runs = [batch_and_reads(directory, n) for n in range(3)]
+        other = {key: max(run[key] for run in runs) for key in runs[0]}
     print("\n".join(rows))
     print(f"\ntransition_many (batches of 1,000): {other['transition_many']:,.0f} transitions/s")
-    print(f"get_task: {other['get_task']:,.0f} reads/s; history (16 events): "
-          f"{other['history_16']:,.0f} reads/s")  # fmt: skip
+    print(f"get_task: {other['get_task']:,.0f} reads/s; history (20 events): "
+          f"{other['history_20']:,.0f} reads/s")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 #include "aadap/engine/task_engine.hpp"
 #include "aadap/store/sqlite_store.hpp"
 #include "bindings.hpp"
+#include "records.hpp"
 
 #include <pybind11/stl.h>
 
@@ -23,48 +24,16 @@ std::shared_ptr<store::Store> open_store(const std::string& url, const Settings&
   return std::make_shared<store::SqliteStore>(parsed.sqlite_path(), settings.sqlite_synchronous);
 }
 
+/// Runs the store work without the GIL; the result is turned into Python rows after.
+template <class Work>
+auto released(Work&& work) {
+  py::gil_scoped_release release;
+  return work();
+}
+
 }  // namespace
 
 void bind_engine(py::module_& m) {
-  py::class_<store::TaskRecord>(m, "TaskRecord")
-      .def_readonly("id", &store::TaskRecord::id)
-      .def_readonly("title", &store::TaskRecord::title)
-      .def_readonly("description", &store::TaskRecord::description)
-      .def_readonly("current_state", &store::TaskRecord::current_state)
-      .def_readonly("priority", &store::TaskRecord::priority)
-      .def_readonly("environment", &store::TaskRecord::environment)
-      .def_readonly("platform", &store::TaskRecord::platform)
-      .def_readonly("language", &store::TaskRecord::language)
-      .def_readonly("created_by", &store::TaskRecord::created_by)
-      .def_readonly("token_budget", &store::TaskRecord::token_budget)
-      .def_readonly("tokens_used", &store::TaskRecord::tokens_used)
-      .def_readonly("retry_count", &store::TaskRecord::retry_count)
-      .def_readonly("version", &store::TaskRecord::version)
-      .def_readonly("metadata_json", &store::TaskRecord::metadata_json)
-      .def_readonly("created_at", &store::TaskRecord::created_at)
-      .def_readonly("updated_at", &store::TaskRecord::updated_at);
-  py::class_<store::TransitionRecord>(m, "TransitionRecord")
-      .def_readonly("id", &store::TransitionRecord::id)
-      .def_readonly("task_id", &store::TransitionRecord::task_id)
-      .def_readonly("seq", &store::TransitionRecord::seq)
-      .def_readonly("from_state", &store::TransitionRecord::from_state)
-      .def_readonly("to_state", &store::TransitionRecord::to_state)
-      .def_readonly("actor", &store::TransitionRecord::actor)
-      .def_readonly("reason", &store::TransitionRecord::reason)
-      .def_readonly("metadata_json", &store::TransitionRecord::metadata_json)
-      .def_readonly("correlation_id", &store::TransitionRecord::correlation_id)
-      .def_readonly("created_at", &store::TransitionRecord::created_at);
-  py::class_<store::AuditRecord>(m, "AuditRecord")
-      .def_readonly("id", &store::AuditRecord::id)
-      .def_readonly("correlation_id", &store::AuditRecord::correlation_id)
-      .def_readonly("task_id", &store::AuditRecord::task_id)
-      .def_readonly("event_type", &store::AuditRecord::event_type)
-      .def_readonly("actor", &store::AuditRecord::actor)
-      .def_readonly("action", &store::AuditRecord::action)
-      .def_readonly("resource_type", &store::AuditRecord::resource_type)
-      .def_readonly("resource_id", &store::AuditRecord::resource_id)
-      .def_readonly("details_json", &store::AuditRecord::details_json)
-      .def_readonly("created_at", &store::AuditRecord::created_at);
   py::class_<engine::VerifyReport>(m, "VerifyReport")
       .def_readonly("ok", &engine::VerifyReport::ok)
       .def_readonly("replayed_state", &engine::VerifyReport::replayed_state)
@@ -96,8 +65,7 @@ void bind_engine(py::module_& m) {
             spec.created_by = created_by;
             spec.token_budget = token_budget;
             spec.metadata_json = metadata_json;
-            py::gil_scoped_release release;
-            return e.create_task(spec, actor, correlation_id);
+            return row(released([&] { return e.create_task(spec, actor, correlation_id); }));
           },
           py::arg("title"), py::arg("description"), py::arg("environment"), py::arg("priority"),
           py::arg("platform"), py::arg("language"), py::arg("created_by"), py::arg("token_budget"),
@@ -107,10 +75,9 @@ void bind_engine(py::module_& m) {
           [](TaskEngine& e, const std::string& task_id, const std::string& to_state,
              const std::string& actor, const std::string& reason, const std::string& metadata_json,
              std::optional<std::int64_t> expected_version, const std::string& correlation_id) {
-            py::gil_scoped_release release;
-            return e.transition(engine::TransitionRequest{task_id, to_state, actor, reason,
-                                                          metadata_json, expected_version},
-                                correlation_id);
+            const engine::TransitionRequest request{task_id, to_state,      actor,
+                                                    reason,  metadata_json, expected_version};
+            return row(released([&] { return e.transition(request, correlation_id); }));
           },
           py::arg("task_id"), py::arg("to_state"), py::arg("actor"), py::arg("reason"),
           py::arg("metadata_json"), py::arg("expected_version"), py::arg("correlation_id"))
@@ -127,8 +94,7 @@ void bind_engine(py::module_& m) {
                   step[2].cast<std::string>(), step[3].cast<std::string>(),
                   step[4].cast<std::string>(), step[5].cast<std::optional<std::int64_t>>()});
             }
-            py::gil_scoped_release release;
-            return e.transition_many(requests, correlation_id);
+            return rows(released([&] { return e.transition_many(requests, correlation_id); }));
           },
           py::arg("steps"), py::arg("correlation_id"))
       .def(
@@ -150,23 +116,34 @@ void bind_engine(py::module_& m) {
             query.descending = descending;
             query.limit = limit;
             query.offset = offset;
-            py::gil_scoped_release release;
-            return e.list_tasks(std::move(query), groups);
+            return rows(released([&] { return e.list_tasks(std::move(query), groups); }));
           },
           py::arg("states"), py::arg("groups"), py::arg("environment"), py::arg("platform"),
           py::arg("min_priority"), py::arg("max_priority"), py::arg("created_after"),
           py::arg("created_before"), py::arg("order_by"), py::arg("descending"), py::arg("limit"),
           py::arg("offset"))
-      .def("get_task", &TaskEngine::get_task, py::arg("task_id"),
-           py::call_guard<py::gil_scoped_release>())
-      .def("history", &TaskEngine::history, py::arg("task_id"),
-           py::call_guard<py::gil_scoped_release>())
+      .def(
+          "get_task",
+          [](TaskEngine& e, const std::string& id) {
+            return row(released([&] { return e.get_task(id); }));
+          },
+          py::arg("task_id"))
+      .def(
+          "history",
+          [](TaskEngine& e, const std::string& id) {
+            return rows(released([&] { return e.history(id); }));
+          },
+          py::arg("task_id"))
       .def("replay", &TaskEngine::replay, py::arg("task_id"),
            py::call_guard<py::gil_scoped_release>())
       .def("verify", &TaskEngine::verify, py::arg("task_id"),
            py::call_guard<py::gil_scoped_release>())
-      .def("audit", &TaskEngine::audit, py::arg("task_id"),
-           py::call_guard<py::gil_scoped_release>())
+      .def(
+          "audit",
+          [](TaskEngine& e, const std::string& id) {
+            return rows(released([&] { return e.audit(id); }));
+          },
+          py::arg("task_id"))
       .def("checkpoint", &TaskEngine::checkpoint, py::arg("task_id"),
            py::call_guard<py::gil_scoped_release>());
 }

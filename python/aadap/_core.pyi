@@ -333,47 +333,10 @@ def approval_policy(
     environment: str, operation_type: str, risk: str = "NONE"
 ) -> ApprovalPolicy: ...
 
-class TaskRecord:
-    id: str
-    title: str
-    description: str
-    current_state: str
-    priority: int
-    environment: str
-    platform: str | None
-    language: str | None
-    created_by: str
-    token_budget: int
-    tokens_used: int
-    retry_count: int
-    version: int
-    metadata_json: str
-    created_at: str
-    updated_at: str
-
-class TransitionRecord:
-    id: str
-    task_id: str
-    seq: int
-    from_state: str
-    to_state: str
-    actor: str
-    reason: str
-    metadata_json: str
-    correlation_id: str | None
-    created_at: str
-
-class AuditRecord:
-    id: str
-    correlation_id: str | None
-    task_id: str | None
-    event_type: str
-    actor: str
-    action: str
-    resource_type: str | None
-    resource_id: str | None
-    details_json: str
-    created_at: str
+# Store rows cross as plain tuples in the C++ record's field order (see aadap.snapshots).
+TaskRow = tuple[Any, ...]
+TransitionRow = tuple[Any, ...]
+AuditRow = tuple[Any, ...]
 
 class VerifyReport:
     @property
@@ -400,7 +363,7 @@ class EngineCore:
         metadata_json: str,
         actor: str,
         correlation_id: str,
-    ) -> TaskRecord: ...
+    ) -> TaskRow: ...
     def transition(
         self,
         task_id: str,
@@ -410,12 +373,12 @@ class EngineCore:
         metadata_json: str,
         expected_version: int | None,
         correlation_id: str,
-    ) -> TaskRecord: ...
+    ) -> TaskRow: ...
     def transition_many(
         self,
         steps: list[tuple[str, str, str, str, str, int | None]],
         correlation_id: str,
-    ) -> list[TaskRecord]: ...
+    ) -> list[TaskRow]: ...
     def list_tasks(
         self,
         states: list[str],
@@ -430,12 +393,12 @@ class EngineCore:
         descending: bool,
         limit: int,
         offset: int,
-    ) -> list[TaskRecord]: ...
-    def get_task(self, task_id: str) -> TaskRecord: ...
-    def history(self, task_id: str) -> list[TransitionRecord]: ...
+    ) -> list[TaskRow]: ...
+    def get_task(self, task_id: str) -> TaskRow: ...
+    def history(self, task_id: str) -> list[TransitionRow]: ...
     def replay(self, task_id: str) -> str: ...
     def verify(self, task_id: str) -> VerifyReport: ...
-    def audit(self, task_id: str) -> list[AuditRecord]: ...
+    def audit(self, task_id: str) -> list[AuditRow]: ...
     def checkpoint(self, task_id: str) -> str: ...
 
 def faiss_self_test() -> FaissSelfTest: ...

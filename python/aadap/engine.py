@@ -15,116 +15,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
 from aadap import _core
 from aadap.correlation import current_correlation_id
 from aadap.lifecycle import TaskState
+from aadap.snapshots import AuditEvent, SnapshotList, StateTransition, Task
 
 __all__ = ["AuditEvent", "Engine", "StateTransition", "Task", "VerifyReport"]
 
 VerifyReport = _core.VerifyReport
-
-
-def _time(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-@dataclass(frozen=True)
-class Task:
-    """An immutable snapshot of a task."""
-
-    id: str
-    title: str
-    state: TaskState
-    version: int
-    environment: str
-    priority: int
-    platform: str | None
-    language: str | None
-    created_by: str
-    token_budget: int
-    tokens_used: int
-    retry_count: int
-    description: str = ""
-    metadata: dict[str, Any] = field(default_factory=dict)
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
-
-    @classmethod
-    def _from(cls, r: _core.TaskRecord) -> Task:
-        return cls(
-            id=r.id,
-            title=r.title,
-            state=TaskState(r.current_state),
-            version=r.version,
-            environment=r.environment,
-            priority=r.priority,
-            platform=r.platform,
-            language=r.language,
-            created_by=r.created_by,
-            token_budget=r.token_budget,
-            tokens_used=r.tokens_used,
-            retry_count=r.retry_count,
-            description=r.description,
-            metadata=json.loads(r.metadata_json),
-            created_at=_time(r.created_at),
-            updated_at=_time(r.updated_at),
-        )
-
-    def __repr__(self) -> str:
-        return f"Task({self.id[:8]}…, {self.title!r}, {self.state.value}, v{self.version})"
-
-
-@dataclass(frozen=True)
-class StateTransition:
-    """One immutable event of a task's history."""
-
-    id: str
-    task_id: str
-    seq: int
-    from_state: TaskState
-    to_state: TaskState
-    actor: str
-    reason: str
-    metadata: dict[str, Any]
-    correlation_id: str | None
-    created_at: datetime
-
-    @classmethod
-    def _from(cls, r: _core.TransitionRecord) -> StateTransition:
-        return cls(
-            r.id, r.task_id, r.seq, TaskState(r.from_state), TaskState(r.to_state), r.actor,
-            r.reason, json.loads(r.metadata_json), r.correlation_id, _time(r.created_at),
-        )  # fmt: skip
-
-    def __repr__(self) -> str:
-        return f"StateTransition(#{self.seq} {self.from_state.value} → {self.to_state.value})"
-
-
-@dataclass(frozen=True)
-class AuditEvent:
-    """One audit record."""
-
-    id: str
-    event_type: str
-    actor: str
-    action: str
-    task_id: str | None
-    resource_type: str | None
-    resource_id: str | None
-    details: dict[str, Any]
-    correlation_id: str | None
-    created_at: datetime
-
-    @classmethod
-    def _from(cls, r: _core.AuditRecord) -> AuditEvent:
-        return cls(
-            r.id, r.event_type, r.actor, r.action, r.task_id, r.resource_type, r.resource_id,
-            json.loads(r.details_json), r.correlation_id, _time(r.created_at),
-        )  # fmt: skip
 
 
 def _metadata(value: dict[str, Any] | None) -> str:
@@ -213,7 +114,7 @@ class Engine:
             title, description, environment, priority, platform, language, created_by or actor,
             token_budget, _metadata(metadata), actor, current_correlation_id() or "",
         )  # fmt: skip
-        return Task._from(record)
+        return Task(record)
 
     def transition(
         self,
@@ -236,7 +137,7 @@ class Engine:
             task_id, state, actor, reason, _metadata(metadata), expected_version,
             current_correlation_id() or "",
         )  # fmt: skip
-        return Task._from(record)
+        return Task(record)
 
     def transition_many(
         self,
@@ -244,7 +145,7 @@ class Engine:
         *,
         actor: str,
         reason: str = "",
-    ) -> list[Task]:
+    ) -> SnapshotList[Task]:
         """Many transitions in one commit, all or nothing.
 
         Each step is ``(task_id, to_state)`` or a dict with ``task_id``, ``to_state`` and
@@ -261,7 +162,7 @@ class Engine:
                 _metadata(spec.get("metadata")), spec.get("expected_version"),
             ))  # fmt: skip
         records = self._core.transition_many(rows, current_correlation_id() or "")
-        return [Task._from(r) for r in records]
+        return SnapshotList.of(Task, records)
 
     def list_tasks(
         self,
@@ -278,28 +179,25 @@ class Engine:
         descending: bool = True,
         limit: int = 50,
         offset: int = 0,
-    ) -> list[Task]:
+    ) -> SnapshotList[Task]:
         """Tasks matching every filter given, newest first by default.
 
         ``state`` (one or several) and ``group`` (terminal, failed, awaiting_human, working,
         active) combine as "any of"; ``created_after`` is inclusive, ``created_before``
         exclusive (aware datetimes, or ISO-8601 UTC strings); ``order_by`` is created_at,
         updated_at or priority; ``limit`` 1..1000 with ``offset`` for paging."""
-        return [
-            Task._from(r)
-            for r in self._core.list_tasks(
-                _names(state), _strings(group), environment, platform, min_priority,
-                max_priority, _stamp(created_after), _stamp(created_before), order_by,
-                descending, limit, offset,
-            )
-        ]  # fmt: skip
+        records = self._core.list_tasks(
+            _names(state), _strings(group), environment, platform, min_priority, max_priority,
+            _stamp(created_after), _stamp(created_before), order_by, descending, limit, offset,
+        )  # fmt: skip
+        return SnapshotList.of(Task, records)
 
     def get_task(self, task_id: str) -> Task:
-        return Task._from(self._core.get_task(task_id))
+        return Task(self._core.get_task(task_id))
 
-    def history(self, task_id: str) -> list[StateTransition]:
+    def history(self, task_id: str) -> SnapshotList[StateTransition]:
         """The task's events, ordered by seq."""
-        return [StateTransition._from(r) for r in self._core.history(task_id)]
+        return SnapshotList.of(StateTransition, self._core.history(task_id))
 
     def replay(self, task_id: str) -> TaskState:
         """The state the events lead to; StoreError if the chain is broken."""
@@ -309,9 +207,9 @@ class Engine:
         """Every break of the event chain and any mismatch with the task row."""
         return self._core.verify(task_id)
 
-    def audit(self, task_id: str | None = None) -> list[AuditEvent]:
+    def audit(self, task_id: str | None = None) -> SnapshotList[AuditEvent]:
         """Audit events of one task (all when None), oldest first."""
-        return [AuditEvent._from(r) for r in self._core.audit(task_id or "")]
+        return SnapshotList.of(AuditEvent, self._core.audit(task_id or ""))
 
     def checkpoint(self, task_id: str) -> dict[str, Any]:
         """The task's latest checkpoint (never stale: rebuilt from the store when needed)."""

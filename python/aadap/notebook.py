@@ -7,10 +7,15 @@ from typing import TYPE_CHECKING
 from aadap import _core
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from aadap.doctor import DoctorReport
+    from aadap.snapshots import Snapshot
     from aadap.working_memory import WorkingMemory
 
-__all__ = ["doctor_html", "settings_html", "working_memory_html"]
+__all__ = [
+    "doctor_html", "settings_html", "snapshot_html", "snapshots_html", "working_memory_html",
+]  # fmt: skip
 
 _TABLE = "<table style='border-collapse:collapse;font-family:monospace;font-size:12px'>"
 
@@ -81,3 +86,38 @@ def working_memory_html(memory: WorkingMemory) -> str:
 
 
 setattr(_core.Settings, "_repr_html_", settings_html)  # noqa: B010 (a C++ class)
+
+
+def _cell(value: object) -> str:
+    from datetime import datetime
+    from enum import Enum
+
+    if value is None:
+        return "—"
+    if isinstance(value, Enum):
+        return str(value.value)
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    if isinstance(value, dict):
+        import json
+
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def snapshot_html(snapshot: Snapshot) -> str:
+    """One snapshot as a field/value table."""
+    rows = [_row(name, _cell(getattr(snapshot, name))) for name in snapshot._fields]
+    return f"<b>{type(snapshot).__name__}</b>{_TABLE}{''.join(rows)}</table>"
+
+
+def snapshots_html(snapshots: Sequence[Snapshot], limit: int = 200) -> str:
+    """Many snapshots as one table of their summary columns (the first ``limit`` rows)."""
+    if not snapshots:
+        return "<i>no rows</i>"
+    columns = snapshots[0]._summary
+    rows = [_row(*columns, header=True)]
+    rows += [_row(*(_cell(getattr(s, c)) for c in columns)) for s in snapshots[:limit]]
+    more = f"<i>… {len(snapshots) - limit} more</i>" if len(snapshots) > limit else ""
+    title = f"<b>{len(snapshots)} {type(snapshots[0]).__name__} rows</b>"
+    return f"{title}{_TABLE}{''.join(rows)}</table>{more}"

@@ -94,6 +94,11 @@ TEST(SqliteSchema, ConstraintsRefuseBadRows) {
   expect_refused(db, "INSERT INTO tasks (id, title, priority) VALUES ('t2', 'x', 11)", "CHECK");
   expect_refused(db, "INSERT INTO tasks (id, title, current_state) VALUES ('t2', 'x', 'BOGUS')",
                  "CHECK");
+  expect_refused(db, "UPDATE tasks SET current_state = 'PARSING|PARSED'", "CHECK");
+  expect_refused(db, "UPDATE tasks SET current_state = ''", "CHECK");
+  expect_refused(db, "UPDATE tasks SET current_state = 'parsing'", "CHECK");
+  EXPECT_NO_THROW(db.exec("UPDATE tasks SET current_state = 'CANCELLED'"));
+  EXPECT_NO_THROW(db.exec("UPDATE tasks SET current_state = 'SUBMITTED'"));
   expect_refused(db, "INSERT INTO tasks (id, title, environment) VALUES ('t2', 'x', 'STAGING')",
                  "CHECK");
   expect_refused(db, "INSERT INTO tasks (id, title, metadata) VALUES ('t2', 'x', '[1]')", "CHECK");

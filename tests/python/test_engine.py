@@ -252,3 +252,52 @@ def test_transition_many_is_all_or_nothing(engine: aadap.Engine) -> None:
         engine.transition_many([(a.id, "PARSED"), (b.id, "NOPE")], actor="batcher")
     assert engine.get_task(a.id).version == 1
     assert engine.verify(a.id).ok
+
+
+CRASH_CHILD = """
+import sys, aadap
+s = aadap.Settings.from_env({'HOME': '/nonexistent', 'AADAP_SQLITE_SYNCHRONOUS': 'FULL'},
+                            dotenv=None)
+e = aadap.Engine.open(sys.argv[1], settings=s)
+path = ['PARSING', 'PARSED', 'PLANNING', 'PLANNED', 'AGENT_ASSIGNMENT', 'AGENT_ASSIGNED',
+        'IN_DEVELOPMENT', 'CODE_GENERATED', 'IN_VALIDATION', 'VALIDATION_PASSED',
+        'APPROVAL_PENDING', 'IN_REVIEW', 'APPROVED', 'DEPLOYING', 'DEPLOYED', 'COMPLETED']
+while True:
+    t = e.create_task('crash')
+    print('created', t.id, flush=True)
+    for state in path:
+        t = e.transition(t.id, state, actor='child', expected_version=t.version)
+        print('acked', t.id, t.version, flush=True)
+"""
+
+
+def test_sigkill_keeps_every_acknowledged_transition(tmp_path: Path) -> None:
+    import os
+    import signal
+    import time
+
+    url = f"sqlite:///{tmp_path}/crash.db"
+    aadap.Engine.open(url, settings=SETTINGS)  # schema in place before the child races
+    child = subprocess.Popen([sys.executable, "-c", CRASH_CHILD, url], stdout=subprocess.PIPE,
+                             text=True)  # fmt: skip
+    assert child.stdout is not None
+    acked: dict[str, int] = {}
+    deadline = time.monotonic() + 60
+    for line in child.stdout:  # kill mid-run, once well into its second task or more
+        _, task_id, *rest = line.split()
+        acked[task_id] = int(rest[0]) if rest else 0
+        if sum(acked.values()) >= 40 or time.monotonic() > deadline:
+            os.kill(child.pid, signal.SIGKILL)
+            break
+    child.stdout.close()
+    child.wait(timeout=30)
+    assert child.returncode == -signal.SIGKILL
+    assert sum(acked.values()) >= 40
+
+    engine = aadap.Engine.open(url, settings=SETTINGS)
+    for task_id, version in acked.items():
+        task = engine.get_task(task_id)
+        # The child may have committed one more step after its last report, never fewer.
+        assert version <= task.version <= version + 1
+        assert len(engine.history(task_id)) == task.version
+        assert engine.verify(task_id).ok, engine.verify(task_id).problems

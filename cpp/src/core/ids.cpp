@@ -8,16 +8,59 @@
 
 namespace aadap {
 
+namespace {
+
+std::mt19937_64& generator() {
+  thread_local std::mt19937_64 instance{std::random_device{}()};
+  return instance;
+}
+
+/// The canonical 8-4-4-4-12 lower-case form of a 128-bit value (snprintf is several times
+/// slower, and ids are minted on every event).
+std::string format_uuid(std::uint64_t high, std::uint64_t low) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(36, '-');
+  int position = 0;
+  auto put = [&](std::uint64_t bits, int nibbles) {
+    for (int shift = (nibbles - 1) * 4; shift >= 0; shift -= 4) {
+      if (position == 8 || position == 13 || position == 18 || position == 23) ++position;
+      out[static_cast<std::size_t>(position++)] = kHex[(bits >> shift) & 0xF];
+    }
+  };
+  put(high, 16);
+  put(low, 16);
+  return out;
+}
+
+}  // namespace
+
 std::string new_uuid4() {
-  thread_local std::mt19937_64 generator{std::random_device{}()};
-  const std::uint64_t high = (generator() & 0xFFFFFFFFFFFF0FFFULL) | 0x0000000000004000ULL;
-  const std::uint64_t low = (generator() & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;
-  char buffer[37];
-  std::snprintf(buffer, sizeof buffer, "%08x-%04x-%04x-%04x-%012llx",
-                static_cast<unsigned>(high >> 32), static_cast<unsigned>((high >> 16) & 0xFFFF),
-                static_cast<unsigned>(high & 0xFFFF), static_cast<unsigned>(low >> 48),
-                static_cast<unsigned long long>(low & 0xFFFFFFFFFFFFULL));
-  return buffer;
+  const std::uint64_t high = (generator()() & 0xFFFFFFFFFFFF0FFFULL) | 0x0000000000004000ULL;
+  const std::uint64_t low = (generator()() & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;
+  return format_uuid(high, low);
+}
+
+std::string new_uuid7() {
+  // RFC 9562 §5.7 with the 12-bit rand_a used as a counter (method 1 of §6.2), so the ids a
+  // thread mints are strictly increasing even within one millisecond.
+  thread_local std::uint64_t last_ms = 0;
+  thread_local std::uint64_t counter = 0;
+  auto ms = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                           std::chrono::system_clock::now().time_since_epoch())
+                                           .count());
+  if (ms > last_ms) {
+    counter = generator()() & 0x7FF;  // a random start leaves room to count up
+  } else {
+    ms = last_ms;  // the clock stepped back or stood still: keep counting from where we were
+    if (++counter > 0xFFF) {
+      ++ms;
+      counter = 0;
+    }
+  }
+  last_ms = ms;
+  const std::uint64_t high = ((ms & 0xFFFFFFFFFFFFULL) << 16) | 0x7000ULL | counter;
+  const std::uint64_t low = (generator()() & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;
+  return format_uuid(high, low);
 }
 
 std::string utc_now_iso() {

@@ -45,6 +45,12 @@ void check_one_of(const std::optional<std::string>& value,
                              "': use " + list + " or leave it unset");
 }
 
+/// An empty correlation id is stored as NULL (no correlation), not as ''.
+std::optional<std::string> correlation(std::string_view id) {
+  if (id.empty()) return std::nullopt;
+  return std::string(id);
+}
+
 [[noreturn]] void task_not_found(std::string_view task_id) {
   throw NotFoundError("no task with id '" + std::string(task_id.substr(0, 80)) + "'",
                       {{"task_id", std::string(task_id.substr(0, 80))}});
@@ -85,7 +91,7 @@ store::TaskRecord TaskEngine::create_task(const NewTask& spec, std::string_view 
   if (budget < 1) throw InvalidArgumentError("token_budget must be at least 1");
 
   store::TaskRecord task;
-  task.id = new_uuid4();
+  task.id = new_uuid7();
   task.title = spec.title;
   task.description = spec.description;
   task.priority = spec.priority;
@@ -100,7 +106,7 @@ store::TaskRecord TaskEngine::create_task(const NewTask& spec, std::string_view 
   auto tx = store_->begin();
   tx->insert_task(task);
   tx->insert_audit(store::AuditRecord{
-      new_uuid4(), std::string(correlation_id), task.id, "task.created", std::string(actor),
+      new_uuid7(), correlation(correlation_id), task.id, "task.created", std::string(actor),
       "create", std::string("task"), task.id,
       nlohmann::json{{"title", task.title}, {"environment", task.environment}}.dump(),
       task.created_at});
@@ -170,10 +176,10 @@ TaskEngine::Applied TaskEngine::apply(store::StoreTransaction& tx, const Transit
   }
   const TaskState from = lifecycle::parse_state(task->current_state);  // the stored state
   const std::string action = task->current_state + " → " + request.to_state;
+  const store::EventSummary events = tx.summarize_events(task->id, request.to_state);
   try {
     lifecycle::validate_transition(from, to);
-    lifecycle::check_entry_limit(to,
-                                 static_cast<int>(tx.count_entries(task->id, request.to_state)));
+    lifecycle::check_entry_limit(to, static_cast<int>(events.entries));
   } catch (const Error& refused) {
     nlohmann::json details = refused.details();
     details["guard"] = details.value("guard", std::string("transition"));
@@ -182,19 +188,19 @@ TaskEngine::Applied TaskEngine::apply(store::StoreTransaction& tx, const Transit
     violation = GuardViolation{task->id, request.actor, action, std::move(details)};
     throw;
   }
-  const std::int64_t seq = tx.last_seq(task->id) + 1;
+  const std::int64_t seq = events.last_seq + 1;
   const std::string now = utc_now_iso();
   const std::string metadata_json = metadata.dump();
-  tx.insert_transition(store::TransitionRecord{new_uuid4(), task->id, seq, task->current_state,
+  tx.insert_transition(store::TransitionRecord{new_uuid7(), task->id, seq, task->current_state,
                                                request.to_state, request.actor, request.reason,
-                                               metadata_json, std::string(correlation_id), now});
+                                               metadata_json, correlation(correlation_id), now});
   task->retry_count += lifecycle::is_rework(from, to) ? 1 : 0;
   task->version += 1;
   task->current_state = request.to_state;
   task->updated_at = now;
   tx.update_task_state(task->id, task->current_state, task->version, task->retry_count, now);
   tx.insert_audit(
-      store::AuditRecord{new_uuid4(), std::string(correlation_id), task->id, "state.transition",
+      store::AuditRecord{new_uuid7(), correlation(correlation_id), task->id, "state.transition",
                          request.actor, action, std::string("task"), task->id,
                          nlohmann::json{{"from_state", std::string(lifecycle::state_name(from))},
                                         {"to_state", request.to_state},
@@ -209,7 +215,7 @@ void TaskEngine::record_guard_violation(std::string_view task_id, std::string_vi
                                         std::string_view action, const nlohmann::json& details,
                                         std::string_view correlation_id) {
   auto tx = store_->begin();
-  tx->insert_audit(store::AuditRecord{new_uuid4(), std::string(correlation_id),
+  tx->insert_audit(store::AuditRecord{new_uuid7(), correlation(correlation_id),
                                       std::string(task_id), "guard.violation", std::string(actor),
                                       std::string(action), std::string("task"),
                                       std::string(task_id), details.dump(), utc_now_iso()});
@@ -286,8 +292,9 @@ std::vector<store::TaskRecord> TaskEngine::list_tasks(store::TaskQuery query,
 }
 
 std::vector<store::TransitionRecord> TaskEngine::history(std::string_view task_id) {
-  find_task(*store_, task_id);
-  return store_->history(task_id);
+  auto events = store_->history(task_id);
+  if (events.empty()) find_task(*store_, task_id);  // events imply the task: one read, not two
+  return events;
 }
 
 VerifyReport TaskEngine::verify(std::string_view task_id) {

@@ -23,13 +23,16 @@ CREATE TABLE tasks (
   id               TEXT PRIMARY KEY,
   title            TEXT NOT NULL CHECK (length(title) BETWEEN 1 AND 512),
   description      TEXT NOT NULL DEFAULT '',
-  current_state    TEXT NOT NULL DEFAULT 'SUBMITTED' CHECK (current_state IN (
-                     'SUBMITTED','PARSING','PARSED','PARSE_FAILED','PLANNING','PLANNED',
-                     'AGENT_ASSIGNMENT','AGENT_ASSIGNED','IN_DEVELOPMENT','CODE_GENERATED',
-                     'DEV_FAILED','IN_VALIDATION','VALIDATION_PASSED','VALIDATION_FAILED',
-                     'OPTIMIZATION_PENDING','IN_OPTIMIZATION','OPTIMIZED','APPROVAL_PENDING',
-                     'IN_REVIEW','APPROVED','REJECTED','DEPLOYING','DEPLOYED','COMPLETED',
-                     'CANCELLED')),
+  -- Not "IN (<25 names>)": SQLite builds a temporary index for a long IN list on every
+  -- evaluation, which was half the cost of a transition's UPDATE. A search in one string
+  -- (names never contain '|') checks the same set at a fraction of the cost.
+  current_state    TEXT NOT NULL DEFAULT 'SUBMITTED' CHECK (instr(current_state, '|') = 0 AND
+                     instr('|SUBMITTED|PARSING|PARSED|PARSE_FAILED|PLANNING|PLANNED|' ||
+                           'AGENT_ASSIGNMENT|AGENT_ASSIGNED|IN_DEVELOPMENT|CODE_GENERATED|' ||
+                           'DEV_FAILED|IN_VALIDATION|VALIDATION_PASSED|VALIDATION_FAILED|' ||
+                           'OPTIMIZATION_PENDING|IN_OPTIMIZATION|OPTIMIZED|APPROVAL_PENDING|' ||
+                           'IN_REVIEW|APPROVED|REJECTED|DEPLOYING|DEPLOYED|COMPLETED|CANCELLED|',
+                           '|' || current_state || '|') > 0),
   priority         INTEGER NOT NULL DEFAULT 0 CHECK (priority BETWEEN 0 AND 10),
   environment      TEXT NOT NULL DEFAULT 'SANDBOX' CHECK (environment IN ('SANDBOX','PRODUCTION')),
   platform         TEXT CHECK (platform IN ('databricks','fabric','local')),

@@ -75,21 +75,14 @@ class SqliteStore::Transaction final : public StoreTransaction {
     s.run();
   }
 
-  std::int64_t count_entries(std::string_view task_id, std::string_view state) override {
-    auto s =
-        db_.prepare("SELECT count(*) FROM state_transitions WHERE task_id = ?1 AND to_state = ?2");
+  EventSummary summarize_events(std::string_view task_id, std::string_view state) override {
+    const auto lease = db_.cached(
+        "SELECT count(*) FILTER (WHERE to_state = ?2), coalesce(max(seq), 0) "
+        "FROM state_transitions WHERE task_id = ?1");
+    SqliteStatement& s = *lease;
     s.bind(1, task_id).bind(2, state);
     s.step();
-    return s.integer(0);
-  }
-
-  std::int64_t last_seq(std::string_view task_id) override {
-    const auto lease =
-        db_.cached("SELECT coalesce(max(seq), 0) FROM state_transitions WHERE task_id = ?1");
-    SqliteStatement& s = *lease;
-    s.bind(1, task_id);
-    s.step();
-    return s.integer(0);
+    return EventSummary{s.integer(0), s.integer(1)};
   }
 
   void insert_transition(const TransitionRecord& e) override {

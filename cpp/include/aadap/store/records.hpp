@@ -53,6 +53,12 @@ struct AuditRecord {
   std::string created_at;
 };
 
+/// A task's events as the next transition sees them.
+struct EventSummary {
+  std::int64_t entries = 0;   // events that entered the state asked about
+  std::int64_t last_seq = 0;  // 0 when the task has no events yet
+};
+
 /// A filtered, ordered page of tasks. Empty/unset fields do not filter.
 struct TaskQuery {
   std::vector<std::string> states;  // any of these states

@@ -19,9 +19,8 @@ class StoreTransaction {
   /// The task row, locked against concurrent writers until the transaction ends.
   virtual std::optional<TaskRecord> lock_task(std::string_view id) = 0;
   virtual void insert_task(const TaskRecord& task) = 0;
-  /// How many events of the task entered `state`.
-  virtual std::int64_t count_entries(std::string_view task_id, std::string_view state) = 0;
-  virtual std::int64_t last_seq(std::string_view task_id) = 0;
+  /// What the guards and the next event need from the task's events, in one read.
+  virtual EventSummary summarize_events(std::string_view task_id, std::string_view state) = 0;
   virtual void insert_transition(const TransitionRecord& event) = 0;
   virtual void update_task_state(std::string_view id, std::string_view state, std::int64_t version,
                                  std::int64_t retry_count, std::string_view updated_at) = 0;
