@@ -140,6 +140,43 @@ def test_threads_racing_have_one_winner(engine: aadap.Engine) -> None:
     assert engine.verify(task.id).ok
 
 
+def race_two(engine: aadap.Engine, task_id: str, *targets: str) -> dict[str, str]:
+    """Each target from its own thread, released together; without expected_version."""
+    results: dict[str, str] = {}
+    barrier = threading.Barrier(len(targets))
+
+    def attempt(target: str) -> None:
+        barrier.wait()
+        try:
+            engine.transition(task_id, target, actor=target)
+            results[target] = "applied"
+        except aadap.InvalidTransitionError:
+            results[target] = "refused"
+
+    threads = [threading.Thread(target=attempt, args=(t,)) for t in targets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_racers_without_expected_version_apply_from_the_new_state(engine: aadap.Engine) -> None:
+    # Without expected_version a writer that lost the race still moves the task when its
+    # target is allowed from the state the winner left; otherwise its refusal is audited.
+    for _ in range(20):
+        task = engine.create_task("race without versions")
+        results = race_two(engine, task.id, "PARSING", "PARSED")
+        history = [(e.from_state.value, e.to_state.value) for e in engine.history(task.id)]
+        assert results["PARSING"] == "applied"  # allowed from SUBMITTED, and nothing else
+        if results["PARSED"] == "applied":  # it ran second, from the PARSING just stored
+            assert history == [("SUBMITTED", "PARSING"), ("PARSING", "PARSED")]
+        else:  # it ran first, from SUBMITTED: refused and audited
+            assert history == [("SUBMITTED", "PARSING")]
+            assert "guard.violation" in [a.event_type for a in engine.audit(task.id)]
+        assert engine.verify(task.id).ok
+
+
 def test_append_only_is_enforced_by_the_database(tmp_path: Path) -> None:
     path = tmp_path / "store.db"
     engine = aadap.Engine.open(f"sqlite:///{path}", settings=SETTINGS)
