@@ -15,7 +15,7 @@ APT_PACKAGES=(
   libpqxx-dev libpq-dev
   libfaiss-dev libopenblas0-pthread libopenblas-dev
   libspdlog-dev libfmt-dev nlohmann-json3-dev
-  libcurl4-openssl-dev libsqlite3-dev
+  libcurl4-openssl-dev libsqlite3-dev libssl-dev
   libgtest-dev libgmock-dev
   postgresql
 )

@@ -3,6 +3,7 @@
 #include "aadap/engine/task_engine.hpp"
 #include "aadap/store/sqlite_store.hpp"
 #include "bindings.hpp"
+#include "engine_bindings.hpp"
 #include "records.hpp"
 
 #include <pybind11/stl.h>
@@ -24,13 +25,6 @@ std::shared_ptr<store::Store> open_store(const std::string& url, const Settings&
   return std::make_shared<store::SqliteStore>(parsed.sqlite_path(), settings.sqlite_synchronous);
 }
 
-/// Runs the store work without the GIL; the result is turned into Python rows after.
-template <class Work>
-auto released(Work&& work) {
-  py::gil_scoped_release release;
-  return work();
-}
-
 }  // namespace
 
 void bind_engine(py::module_& m) {
@@ -40,7 +34,8 @@ void bind_engine(py::module_& m) {
       .def_readonly("problems", &engine::VerifyReport::problems);
 
   using engine::TaskEngine;
-  py::class_<TaskEngine>(m, "EngineCore")
+  py::class_<TaskEngine> engine_class(m, "EngineCore");
+  engine_class
       .def(py::init([](const std::string& url, const Settings& settings,
                        std::shared_ptr<memory::WorkingMemory> checkpoints) {
              py::gil_scoped_release release;
@@ -74,13 +69,20 @@ void bind_engine(py::module_& m) {
           "transition",
           [](TaskEngine& e, const std::string& task_id, const std::string& to_state,
              const std::string& actor, const std::string& reason, const std::string& metadata_json,
-             std::optional<std::int64_t> expected_version, const std::string& correlation_id) {
-            const engine::TransitionRequest request{task_id, to_state,      actor,
-                                                    reason,  metadata_json, expected_version};
+             std::optional<std::int64_t> expected_version, std::optional<std::string> artifact_id,
+             const std::string& correlation_id) {
+            const engine::TransitionRequest request{task_id,
+                                                    to_state,
+                                                    actor,
+                                                    reason,
+                                                    metadata_json,
+                                                    expected_version,
+                                                    std::move(artifact_id)};
             return row(released([&] { return e.transition(request, correlation_id); }));
           },
           py::arg("task_id"), py::arg("to_state"), py::arg("actor"), py::arg("reason"),
-          py::arg("metadata_json"), py::arg("expected_version"), py::arg("correlation_id"))
+          py::arg("metadata_json"), py::arg("expected_version"), py::arg("artifact_id"),
+          py::arg("correlation_id"))
       .def(
           "transition_many",
           [](TaskEngine& e, const std::vector<py::tuple>& steps,
@@ -88,11 +90,13 @@ void bind_engine(py::module_& m) {
             std::vector<engine::TransitionRequest> requests;
             requests.reserve(steps.size());
             for (const auto& step : steps) {  // (task_id, to_state, actor, reason, metadata,
-                                              //  expected_version), as built by aadap.engine
+                                              //  expected_version, artifact_id), as built by
+                                              //  aadap.engine
               requests.push_back(engine::TransitionRequest{
                   step[0].cast<std::string>(), step[1].cast<std::string>(),
                   step[2].cast<std::string>(), step[3].cast<std::string>(),
-                  step[4].cast<std::string>(), step[5].cast<std::optional<std::int64_t>>()});
+                  step[4].cast<std::string>(), step[5].cast<std::optional<std::int64_t>>(),
+                  step[6].cast<std::optional<std::string>>()});
             }
             return rows(released([&] { return e.transition_many(requests, correlation_id); }));
           },
@@ -146,6 +150,8 @@ void bind_engine(py::module_& m) {
           py::arg("task_id"))
       .def("checkpoint", &TaskEngine::checkpoint, py::arg("task_id"),
            py::call_guard<py::gil_scoped_release>());
+  bind_governance(engine_class);
+  bind_operations(engine_class);
 }
 
 }  // namespace aadap::bindings

@@ -28,6 +28,12 @@ class RowBuilder {
     return put(Py_None);
   }
   RowBuilder& add(std::int64_t number) { return put(PyLong_FromLongLong(number)); }
+  RowBuilder& add(const std::optional<std::int64_t>& number) {
+    if (number) return add(*number);
+    Py_INCREF(Py_None);
+    return put(Py_None);
+  }
+  RowBuilder& add(double number) { return put(PyFloat_FromDouble(number)); }
 
   py::tuple done() { return std::move(tuple_); }
 
@@ -91,6 +97,101 @@ py::tuple row(const store::AuditRecord& r) {
       .add(r.resource_type)
       .add(r.resource_id)
       .add(r.details_json)
+      .add(r.created_at)
+      .done();
+}
+
+py::tuple row(const store::ArtifactRecord& r) {
+  return RowBuilder(12)
+      .add(r.id)
+      .add(r.task_id)
+      .add(r.artifact_type)
+      .add(r.name)
+      .add(r.content)
+      .add(r.content_hash)
+      .add(r.storage_uri)
+      .add(r.version)
+      .add(r.parent_id)
+      .add(r.edit_message)
+      .add(r.metadata_json)
+      .add(r.created_at)
+      .done();
+}
+
+py::tuple row(const store::ApprovalRecord& r) {
+  return RowBuilder(16)
+      .add(r.id)
+      .add(r.task_id)
+      .add(r.operation_type)
+      .add(r.environment)
+      .add(r.status)
+      .add(r.requested_by)
+      .add(r.decided_by)
+      .add(r.decision_reason)
+      .add(r.risk_level)
+      .add(r.artifact_id)
+      .add(r.artifact_hash)
+      .add(r.explanation_artifact_id)
+      .add(r.metadata_json)
+      .add(r.created_at)
+      .add(r.decided_at)
+      .add(r.expires_at)
+      .done();
+}
+
+py::tuple row(const store::ExecutionRecord& r) {
+  return RowBuilder(13)
+      .add(r.id)
+      .add(r.task_id)
+      .add(r.environment)
+      .add(r.platform)
+      .add(r.status)
+      .add(r.code_artifact_id)
+      .add(r.output)
+      .add(r.error)
+      .add(r.duration_ms)
+      .add(r.metadata_json)
+      .add(r.started_at)
+      .add(r.completed_at)
+      .add(r.created_at)
+      .done();
+}
+
+py::tuple row(const store::CostRecord& r) {
+  return RowBuilder(7)
+      .add(r.id)
+      .add(r.task_id)
+      .add(r.agent_type)
+      .add(r.tokens_in)
+      .add(r.tokens_out)
+      .add(r.cost_usd)
+      .add(r.created_at)
+      .done();
+}
+
+py::tuple row(const store::ResourceRecord& r) {
+  return RowBuilder(10)
+      .add(r.id)
+      .add(r.task_id)
+      .add(r.platform)
+      .add(r.resource_type)
+      .add(r.platform_resource_id)
+      .add(r.definition_json)
+      .add(r.status)
+      .add(r.metadata_json)
+      .add(r.created_at)
+      .add(r.updated_at)
+      .done();
+}
+
+py::tuple row(const store::TaskLogRecord& r) {
+  return RowBuilder(7)
+      .add(r.id)
+      .add(r.task_id)
+      .add(r.level)
+      .add(r.message)
+      .add(r.correlation_id)
+      .add(r.source)
       .add(r.created_at)
       .done();
 }

@@ -14,6 +14,12 @@ namespace aadap::bindings {
 pybind11::tuple row(const store::TaskRecord& record);
 pybind11::tuple row(const store::TransitionRecord& record);
 pybind11::tuple row(const store::AuditRecord& record);
+pybind11::tuple row(const store::ArtifactRecord& record);
+pybind11::tuple row(const store::ApprovalRecord& record);
+pybind11::tuple row(const store::ExecutionRecord& record);
+pybind11::tuple row(const store::CostRecord& record);
+pybind11::tuple row(const store::ResourceRecord& record);
+pybind11::tuple row(const store::TaskLogRecord& record);
 
 template <class Record>
 pybind11::list rows(const std::vector<Record>& records) {

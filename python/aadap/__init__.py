@@ -20,7 +20,7 @@ from aadap.correlation import (
 )
 from aadap.errors import *  # noqa: F403
 from aadap.errors import __all__ as _error_names
-from aadap.lifecycle import OperationType, RiskLevel, TaskState
+from aadap.lifecycle import ApprovalStatus, AuditEventType, OperationType, RiskLevel, TaskState
 from aadap.log import (
     configure_logging,
     get_log_level,
@@ -34,18 +34,29 @@ from aadap.working_memory import ManualClock, WorkingMemory, scoped_key
 
 __all__ = [
     *_error_names,
+    "ApprovalRequest",
+    "ApprovalStatus",
+    "Artifact",
     "AuditEvent",
+    "AuditEventType",
     "CorrelationIdMiddleware",
+    "CostRecord",
     "Engine",
+    "Execution",
+    "LocalPlatform",
     "ManualClock",
     "OperationType",
+    "PlatformResource",
     "PlatformTargets",
     "RiskLevel",
     "Secret",
     "Settings",
+    "SqlResult",
     "StateTransition",
     "Task",
+    "TaskLog",
     "TaskState",
+    "Timeline",
     "WorkingMemory",
     "__version__",
     "configure_logging",
@@ -64,11 +75,34 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from aadap.engine import AuditEvent, Engine, StateTransition, Task
+    from aadap.engine import Engine
+    from aadap.local_platform import LocalPlatform
+    from aadap.results import SqlResult
+    from aadap.snapshots import (
+        ApprovalRequest,
+        Artifact,
+        AuditEvent,
+        CostRecord,
+        Execution,
+        PlatformResource,
+        StateTransition,
+        Task,
+        TaskLog,
+    )
+    from aadap.timeline import Timeline
 
-# Imported on first use, to keep `import aadap` fast (the engine pulls in dataclasses and
-# datetime).
-_LAZY = {name: "aadap.engine" for name in ("AuditEvent", "Engine", "StateTransition", "Task")}
+# Imported on first use, to keep `import aadap` fast (the engine pulls in json and datetime).
+_LAZY = {
+    "Engine": "aadap.engine",
+    "LocalPlatform": "aadap.local_platform",
+    "SqlResult": "aadap.results",
+    "Timeline": "aadap.timeline",
+    **{
+        name: "aadap.snapshots"
+        for name in ("ApprovalRequest", "Artifact", "AuditEvent", "CostRecord", "Execution",
+                     "PlatformResource", "StateTransition", "Task", "TaskLog")
+    },
+}  # fmt: skip
 
 
 def __getattr__(name: str) -> Any:

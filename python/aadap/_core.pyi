@@ -337,6 +337,12 @@ def approval_policy(
 TaskRow = tuple[Any, ...]
 TransitionRow = tuple[Any, ...]
 AuditRow = tuple[Any, ...]
+ArtifactRow = tuple[Any, ...]
+ApprovalRow = tuple[Any, ...]
+ExecutionRow = tuple[Any, ...]
+CostRow = tuple[Any, ...]
+ResourceRow = tuple[Any, ...]
+TaskLogRow = tuple[Any, ...]
 
 class VerifyReport:
     @property
@@ -372,11 +378,12 @@ class EngineCore:
         reason: str,
         metadata_json: str,
         expected_version: int | None,
+        artifact_id: str | None,
         correlation_id: str,
     ) -> TaskRow: ...
     def transition_many(
         self,
-        steps: list[tuple[str, str, str, str, str, int | None]],
+        steps: list[tuple[str, str, str, str, str, int | None, str | None]],
         correlation_id: str,
     ) -> list[TaskRow]: ...
     def list_tasks(
@@ -400,6 +407,110 @@ class EngineCore:
     def verify(self, task_id: str) -> VerifyReport: ...
     def audit(self, task_id: str) -> list[AuditRow]: ...
     def checkpoint(self, task_id: str) -> str: ...
+    def add_artifact(
+        self,
+        task_id: str,
+        artifact_type: str,
+        name: str,
+        content: str,
+        parent_id: str | None,
+        edit_message: str | None,
+        storage_uri: str | None,
+        metadata_json: str,
+        actor: str,
+        correlation_id: str,
+    ) -> ArtifactRow: ...
+    def record_validation(
+        self,
+        artifact_id: str,
+        passed: bool,
+        risk_level: str,
+        findings_json: str,
+        summary: str,
+        actor: str,
+        correlation_id: str,
+    ) -> ArtifactRow: ...
+    def get_artifact(self, artifact_id: str) -> ArtifactRow: ...
+    def artifacts(self, task_id: str, artifact_type: str | None) -> list[ArtifactRow]: ...
+    def request_approval(
+        self,
+        task_id: str,
+        operation_type: str,
+        requested_by: str,
+        artifact_id: str | None,
+        risk_level: str,
+        findings_json: str,
+        explanation_json: str,
+        expires_in_seconds: float | None,
+        correlation_id: str,
+    ) -> ApprovalRow: ...
+    def start_review(self, request_id: str, reviewer: str, correlation_id: str) -> ApprovalRow: ...
+    def decide(
+        self,
+        request_id: str,
+        approve: bool,
+        decided_by: str,
+        reason: str,
+        correlation_id: str,
+    ) -> ApprovalRow: ...
+    def expire_due(self, correlation_id: str) -> list[ApprovalRow]: ...
+    def get_approval(self, request_id: str, correlation_id: str) -> ApprovalRow: ...
+    def approvals(
+        self, task_id: str, status: str | None, correlation_id: str
+    ) -> list[ApprovalRow]: ...
+    def start_execution(
+        self,
+        task_id: str,
+        platform: str | None,
+        code_artifact_id: str | None,
+        metadata_json: str,
+        actor: str,
+        correlation_id: str,
+    ) -> ExecutionRow: ...
+    def finish_execution(
+        self,
+        execution_id: str,
+        status: str,
+        output: str | None,
+        error: str | None,
+        metadata_json: str,
+        actor: str,
+        correlation_id: str,
+    ) -> ExecutionRow: ...
+    def executions(self, task_id: str) -> list[ExecutionRow]: ...
+    def consume_tokens(
+        self,
+        task_id: str,
+        tokens_in: int,
+        tokens_out: int,
+        agent_type: str | None,
+        actor: str,
+        correlation_id: str,
+    ) -> CostRow: ...
+    def costs(self, task_id: str) -> list[CostRow]: ...
+    def record_resource(
+        self,
+        task_id: str,
+        platform: str,
+        resource_type: str,
+        platform_resource_id: str,
+        definition_json: str,
+        status: str,
+        metadata_json: str,
+    ) -> ResourceRow: ...
+    def resources(self, task_id: str) -> list[ResourceRow]: ...
+    def log(
+        self,
+        task_id: str,
+        level: str,
+        message: str,
+        source: str | None,
+        correlation_id: str,
+    ) -> TaskLogRow: ...
+    def logs(self, task_id: str) -> list[TaskLogRow]: ...
+    def prune(self, cutoff: str, actor: str, correlation_id: str) -> list[str]: ...
+
+def run_local_sql(database_path: str, script: str, max_rows: int) -> dict[str, Any]: ...
 
 def faiss_self_test() -> FaissSelfTest: ...
 def resolve_ca_bundle(configured: str | None, certifi_path: str) -> CaBundle: ...

@@ -16,27 +16,22 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aadap import _core
+from aadap._convert import json_object
 from aadap.correlation import current_correlation_id
+from aadap.governance import Governance
 from aadap.lifecycle import TaskState
+from aadap.operations import Operations
 from aadap.snapshots import AuditEvent, SnapshotList, StateTransition, Task
+
+if TYPE_CHECKING:
+    from aadap.timeline import Timeline
 
 __all__ = ["AuditEvent", "Engine", "StateTransition", "Task", "VerifyReport"]
 
 VerifyReport = _core.VerifyReport
-
-
-def _metadata(value: dict[str, Any] | None) -> str:
-    if value is None:
-        return "{}"
-    if not isinstance(value, dict):
-        raise _core.InvalidTypeError(f"metadata is a dict, not {type(value).__name__}")
-    try:
-        return json.dumps(value)
-    except (TypeError, ValueError) as error:
-        raise _core.InvalidArgumentError(f"metadata is not JSON-serialisable: {error}") from None
 
 
 def _strings(value: str | Iterable[str] | None) -> list[str]:
@@ -60,7 +55,7 @@ def _stamp(value: datetime | str | None) -> str | None:
     return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-class Engine:
+class Engine(Governance, Operations):
     """The only way to change a task. Thread-safe; several engines (and processes) may share
     one database."""
 
@@ -112,7 +107,7 @@ class Engine:
         """A new task in SUBMITTED (version 0), with its ``task.created`` audit event."""
         record = self._core.create_task(
             title, description, environment, priority, platform, language, created_by or actor,
-            token_budget, _metadata(metadata), actor, current_correlation_id() or "",
+            token_budget, json_object(metadata, "metadata"), actor, current_correlation_id() or "",
         )  # fmt: skip
         return Task(record)
 
@@ -125,17 +120,24 @@ class Engine:
         reason: str = "",
         metadata: dict[str, Any] | None = None,
         expected_version: int | None = None,
+        artifact_id: str | None = None,
     ) -> Task:
         """Move a task to ``to_state`` from its stored state, persisted before returning.
 
-        Raises InvalidTransitionError / LoopDetectedError / RetryLimitExceededError (guard
-        violations: nothing changes but one ``guard.violation`` audit event),
-        ConcurrencyError when ``expected_version`` is not the task's version, NotFoundError,
-        InvalidStateError."""
+        ``artifact_id`` names the code the step is about: required for DEPLOYING (it must be
+        the newest version of its code, covered by the task's approved request and by a
+        passing validation: INV-01/07); for VALIDATION_PASSED it defaults to the task's newest
+        code artifact, which needs a passing validation record. APPROVAL_PENDING, IN_REVIEW,
+        APPROVED and REJECTED are entered only through the approval calls.
+
+        Raises InvalidTransitionError / LoopDetectedError / RetryLimitExceededError /
+        ApprovalRequiredError (guard violations: nothing changes but one ``guard.violation``
+        audit event), ConcurrencyError when ``expected_version`` is not the task's version,
+        NotFoundError, InvalidStateError."""
         state = to_state.value if isinstance(to_state, TaskState) else to_state
         record = self._core.transition(
-            task_id, state, actor, reason, _metadata(metadata), expected_version,
-            current_correlation_id() or "",
+            task_id, state, actor, reason, json_object(metadata, "metadata"), expected_version,
+            artifact_id, current_correlation_id() or "",
         )  # fmt: skip
         return Task(record)
 
@@ -149,9 +151,9 @@ class Engine:
         """Many transitions in one commit, all or nothing.
 
         Each step is ``(task_id, to_state)`` or a dict with ``task_id``, ``to_state`` and
-        optionally ``actor``, ``reason``, ``metadata``, ``expected_version``. Any refusal rolls
-        back every step and raises as :meth:`transition` would."""
-        rows: list[tuple[str, str, str, str, str, int | None]] = []
+        optionally ``actor``, ``reason``, ``metadata``, ``expected_version``, ``artifact_id``.
+        Any refusal rolls back every step and raises as :meth:`transition` would."""
+        rows: list[tuple[str, str, str, str, str, int | None, str | None]] = []
         for step in steps:
             spec: Mapping[str, Any] = (
                 step if isinstance(step, Mapping) else {"task_id": step[0], "to_state": step[1]}
@@ -159,7 +161,8 @@ class Engine:
             rows.append((
                 str(spec["task_id"]), TaskState(spec["to_state"]).value,
                 str(spec.get("actor", actor)), str(spec.get("reason", reason)),
-                _metadata(spec.get("metadata")), spec.get("expected_version"),
+                json_object(spec.get("metadata"), "metadata"), spec.get("expected_version"),
+                spec.get("artifact_id"),
             ))  # fmt: skip
         records = self._core.transition_many(rows, current_correlation_id() or "")
         return SnapshotList.of(Task, records)
@@ -210,6 +213,13 @@ class Engine:
     def audit(self, task_id: str | None = None) -> SnapshotList[AuditEvent]:
         """Audit events of one task (all when None), oldest first."""
         return SnapshotList.of(AuditEvent, self._core.audit(task_id or ""))
+
+    def timeline(self, task_id: str) -> Timeline:
+        """Everything that happened to a task, in order: events, approvals, artifacts,
+        executions and token charges. Renders as a table in Jupyter; prints as text."""
+        from aadap.timeline import Timeline
+
+        return Timeline.of(self, task_id)
 
     def checkpoint(self, task_id: str) -> dict[str, Any]:
         """The task's latest checkpoint (never stale: rebuilt from the store when needed)."""

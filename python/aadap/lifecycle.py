@@ -26,6 +26,8 @@ __all__ = [
     "TERMINAL",
     "WORKING",
     "ApprovalPolicy",
+    "ApprovalStatus",
+    "AuditEventType",
     "MermaidDiagram",
     "OperationType",
     "RiskLevel",
@@ -211,6 +213,35 @@ class OperationType(_StrEnum):
     DESTRUCTIVE = "destructive"
     SCHEMA_CHANGE = "schema_change"
     PERMISSION_CHANGE = "permission_change"
+
+
+class ApprovalStatus(_StrEnum):
+    """Where an approval request stands; only PENDING can be decided."""
+
+    PENDING = "PENDING"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+    EXPIRED = "EXPIRED"
+    ESCALATED = "ESCALATED"
+
+
+class AuditEventType(_StrEnum):
+    """The audit event types of lifecycle.md §7."""
+
+    TASK_CREATED = "task.created"
+    STATE_TRANSITION = "state.transition"
+    APPROVAL_REQUESTED = "approval.requested"
+    APPROVAL_AUTO_APPROVED = "approval.auto_approved"
+    APPROVAL_APPROVED = "approval.approved"
+    APPROVAL_REJECTED = "approval.rejected"
+    APPROVAL_EXPIRED = "approval.expired"
+    APPROVAL_ESCALATED = "approval.escalated"
+    ARTIFACT_CREATED = "artifact.created"
+    EXECUTION_STARTED = "execution.started"
+    EXECUTION_FINISHED = "execution.finished"
+    TOKENS_CONSUMED = "tokens.consumed"
+    GUARD_VIOLATION = "guard.violation"
+    TASK_PRUNED = "task.pruned"
 
 
 def approval_policy(

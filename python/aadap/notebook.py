@@ -10,11 +10,19 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from aadap.doctor import DoctorReport
+    from aadap.results import SqlResult
     from aadap.snapshots import Snapshot
+    from aadap.timeline import Timeline
     from aadap.working_memory import WorkingMemory
 
 __all__ = [
-    "doctor_html", "settings_html", "snapshot_html", "snapshots_html", "working_memory_html",
+    "doctor_html",
+    "settings_html",
+    "snapshot_html",
+    "snapshots_html",
+    "sql_result_html",
+    "timeline_html",
+    "working_memory_html",
 ]  # fmt: skip
 
 _TABLE = "<table style='border-collapse:collapse;font-family:monospace;font-size:12px'>"
@@ -121,3 +129,25 @@ def snapshots_html(snapshots: Sequence[Snapshot], limit: int = 200) -> str:
     more = f"<i>… {len(snapshots) - limit} more</i>" if len(snapshots) > limit else ""
     title = f"<b>{len(snapshots)} {type(snapshots[0]).__name__} rows</b>"
     return f"{title}{_TABLE}{''.join(rows)}</table>{more}"
+
+
+def timeline_html(timeline: Timeline) -> str:
+    """A task's header line and its timeline as a table."""
+    from html import escape
+
+    t = timeline.task
+    head = (f"<b>{escape(t.title)}</b> — {escape(t.state.value)} v{t.version}, "
+            f"{escape(t.environment)}, tokens {t.tokens_used}/{t.token_budget}")  # fmt: skip
+    rows = [_row("time", "kind", "what", "who", header=True)]
+    rows += [_row(_cell(e.at), e.kind, e.summary, e.actor) for e in timeline.entries]
+    return f"{head}{_TABLE}{''.join(rows)}</table>"
+
+
+def sql_result_html(result: SqlResult, limit: int = 200) -> str:
+    """The first ``limit`` rows of a SQL result as a table."""
+    rows = [_row(*result.columns, header=True)]
+    rows += [_row(*(_cell(v) for v in row)) for row in result.rows[:limit]]
+    shown = min(len(result.rows), limit)
+    more = " (truncated by the platform)" if result.truncated else ""
+    note = f"<i>{shown} of {len(result.rows)} rows{more}</i>"
+    return f"{_TABLE}{''.join(rows)}</table>{note}"

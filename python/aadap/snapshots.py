@@ -16,12 +16,15 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
 
-from aadap.lifecycle import TaskState
+from aadap.lifecycle import ApprovalStatus, RiskLevel, TaskState
 
 if TYPE_CHECKING:
     import pandas
 
-__all__ = ["AuditEvent", "SnapshotList", "StateTransition", "Task"]
+__all__ = [
+    "ApprovalRequest", "Artifact", "AuditEvent", "CostRecord", "Execution", "PlatformResource",
+    "SnapshotList", "StateTransition", "Task", "TaskLog",
+]  # fmt: skip
 
 T = TypeVar("T")
 S = TypeVar("S", bound="Snapshot")
@@ -41,6 +44,10 @@ def _time(text: str) -> datetime:
 def _json(text: str) -> dict[str, Any]:
     value: dict[str, Any] = {} if text == "{}" else json.loads(text)
     return value
+
+
+def _optional_time(text: str | None) -> datetime | None:
+    return None if text is None else _time(text)
 
 
 class _Column(Generic[T]):
@@ -173,6 +180,154 @@ class AuditEvent(Snapshot):
 
     def __repr__(self) -> str:
         return f"AuditEvent({self.event_type}, {self.actor!r}, {self.action!r})"
+
+
+class Artifact(Snapshot):
+    """An immutable artifact: code, a validation report, a decision explanation, ...
+
+    ``content_hash`` is the SHA-256 of the UTF-8 content; an edit is a new artifact with
+    ``parent_id`` set and the next ``version`` of its lineage."""
+
+    __slots__ = ()
+    _summary = ("artifact_type", "name", "version", "content_hash", "created_at")
+    id = _Column[str](0)
+    task_id = _Column[str](1)
+    artifact_type = _Column[str](2)
+    name = _Column[str](3)
+    content = _Column[str](4)
+    content_hash = _Column[str](5)
+    storage_uri = _Column[str | None](6)
+    version = _Column[int](7)
+    parent_id = _Column[str | None](8)
+    edit_message = _Column[str | None](9)
+    metadata = _Column(10, _json)
+    created_at = _Column(11, _time)
+
+    def json(self) -> Any:
+        """The content parsed as JSON (validation reports, decision explanations)."""
+        return json.loads(self.content)
+
+    def __repr__(self) -> str:
+        kind, name, short = self.artifact_type, self.name, self.content_hash[:12]
+        return f"Artifact({kind} {name!r} v{self.version}, {short}…)"
+
+
+class ApprovalRequest(Snapshot):
+    """An approval request and its decision (lifecycle.md §5)."""
+
+    __slots__ = ()
+    _summary = (
+        "operation_type",
+        "status",
+        "risk_level",
+        "requested_by",
+        "decided_by",
+        "expires_at",
+    )
+    id = _Column[str](0)
+    task_id = _Column[str](1)
+    operation_type = _Column[str](2)
+    environment = _Column[str](3)
+    status = _Column(4, ApprovalStatus)
+    requested_by = _Column[str](5)
+    decided_by = _Column[str | None](6)
+    decision_reason = _Column[str | None](7)
+    risk_level = _Column(8, RiskLevel)
+    artifact_id = _Column[str | None](9)
+    artifact_hash = _Column[str | None](10)
+    explanation_artifact_id = _Column[str | None](11)
+    metadata = _Column(12, _json)
+    created_at = _Column(13, _time)
+    decided_at = _Column(14, _optional_time)
+    expires_at = _Column(15, _optional_time)
+
+    @property
+    def route(self) -> list[str]:
+        """Who should decide: team_lead, security_admin, platform_admin (by risk)."""
+        route: list[str] = self.metadata.get("route", [])
+        return route
+
+    def __repr__(self) -> str:
+        by = f" by {self.decided_by}" if self.decided_by else ""
+        return f"ApprovalRequest({self.operation_type}, {self.status}{by})"
+
+
+class Execution(Snapshot):
+    """One run of a task's code on a platform."""
+
+    __slots__ = ()
+    _summary = ("platform", "status", "environment", "duration_ms", "started_at")
+    id = _Column[str](0)
+    task_id = _Column[str](1)
+    environment = _Column[str](2)
+    platform = _Column[str | None](3)
+    status = _Column[str](4)
+    code_artifact_id = _Column[str | None](5)
+    output = _Column[str | None](6)
+    error = _Column[str | None](7)
+    duration_ms = _Column[int | None](8)
+    metadata = _Column(9, _json)
+    started_at = _Column(10, _optional_time)
+    completed_at = _Column(11, _optional_time)
+    created_at = _Column(12, _time)
+
+    def __repr__(self) -> str:
+        return f"Execution({self.platform}, {self.status}, {self.environment})"
+
+
+class CostRecord(Snapshot):
+    """One token charge of a task (INV-04)."""
+
+    __slots__ = ()
+    _summary = ("agent_type", "tokens_in", "tokens_out", "cost_usd", "created_at")
+    id = _Column[str](0)
+    task_id = _Column[str](1)
+    agent_type = _Column[str | None](2)
+    tokens_in = _Column[int](3)
+    tokens_out = _Column[int](4)
+    cost_usd = _Column[float](5)
+    created_at = _Column(6, _time)
+
+    def __repr__(self) -> str:
+        return f"CostRecord({self.tokens_in} in, {self.tokens_out} out, ${self.cost_usd:.4f})"
+
+
+class PlatformResource(Snapshot):
+    """A resource a task created on a platform (a job, a notebook, a table, ...)."""
+
+    __slots__ = ()
+    _summary = ("platform", "resource_type", "platform_resource_id", "status", "updated_at")
+    id = _Column[str](0)
+    task_id = _Column[str](1)
+    platform = _Column[str](2)
+    resource_type = _Column[str](3)
+    platform_resource_id = _Column[str](4)
+    definition = _Column(5, _json)
+    status = _Column[str](6)
+    metadata = _Column(7, _json)
+    created_at = _Column(8, _time)
+    updated_at = _Column(9, _time)
+
+    def __repr__(self) -> str:
+        what = f"{self.platform} {self.resource_type} {self.platform_resource_id}"
+        return f"PlatformResource({what}, {self.status})"
+
+
+class TaskLog(Snapshot):
+    """One log line kept with a task."""
+
+    __slots__ = ()
+    _summary = ("created_at", "level", "source", "message")
+    id = _Column[str](0)
+    task_id = _Column[str](1)
+    level = _Column[str](2)
+    message = _Column[str](3)
+    correlation_id = _Column[str | None](4)
+    source = _Column[str | None](5)
+    created_at = _Column(6, _time)
+
+    def __repr__(self) -> str:
+        return f"TaskLog({self.level}: {self.message[:60]!r})"
 
 
 class SnapshotList(list[S]):

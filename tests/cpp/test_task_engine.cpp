@@ -33,7 +33,8 @@ struct Fixture {
   }
   store::TaskRecord go(const std::string& id, const std::string& to,
                        std::optional<std::int64_t> expected = std::nullopt) {
-    return engine.transition(TransitionRequest{id, to, "tester", "test", "{}", expected}, "cid-1");
+    return engine.transition(
+        TransitionRequest{id, to, "tester", "test", "{}", expected, std::nullopt}, "cid-1");
   }
   std::size_t audits(const std::string& id, const std::string& type) {
     std::size_t n = 0;
@@ -167,9 +168,9 @@ TEST(TaskEngine, TransitionManyIsAllOrNothing) {
   Fixture f;
   const auto a = f.task("a");
   const auto b = f.task("b");
-  std::vector<TransitionRequest> batch = {{a.id, "PARSING", "tester", "", "{}", 0},
-                                          {b.id, "PARSING", "tester", "", "{}", 0},
-                                          {a.id, "PARSED", "tester", "", "{}", 1}};
+  std::vector<TransitionRequest> batch = {{a.id, "PARSING", "tester", "", "{}", 0, std::nullopt},
+                                          {b.id, "PARSING", "tester", "", "{}", 0, std::nullopt},
+                                          {a.id, "PARSED", "tester", "", "{}", 1, std::nullopt}};
   const auto moved = f.engine.transition_many(batch, "cid-batch");
   ASSERT_EQ(moved.size(), 3u);
   EXPECT_EQ(moved[2].current_state, "PARSED");
@@ -177,14 +178,15 @@ TEST(TaskEngine, TransitionManyIsAllOrNothing) {
   EXPECT_EQ(f.engine.get_task(b.id).version, 1);
 
   // The second step is invalid: the first must not stay applied.
-  std::vector<TransitionRequest> refused = {{a.id, "PLANNING", "tester", "", "{}", {}},
-                                            {b.id, "COMPLETED", "tester", "", "{}", {}}};
+  std::vector<TransitionRequest> refused = {
+      {a.id, "PLANNING", "tester", "", "{}", {}, std::nullopt},
+      {b.id, "COMPLETED", "tester", "", "{}", {}, std::nullopt}};
   EXPECT_THROW(f.engine.transition_many(refused, "cid"), InvalidTransitionError);
   EXPECT_EQ(f.engine.get_task(a.id).current_state, "PARSED");
   EXPECT_EQ(f.engine.history(a.id).size(), 2u);
   EXPECT_EQ(f.audits(b.id, "guard.violation"), 1u);
 
-  std::vector<TransitionRequest> stale = {{a.id, "PLANNING", "tester", "", "{}", 0}};
+  std::vector<TransitionRequest> stale = {{a.id, "PLANNING", "tester", "", "{}", 0, std::nullopt}};
   EXPECT_THROW(f.engine.transition_many(stale, "cid"), ConcurrencyError);
   EXPECT_TRUE(f.engine.verify(a.id).ok);
   EXPECT_TRUE(f.engine.verify(b.id).ok);

@@ -1,5 +1,6 @@
 #include "aadap/core/ids.hpp"
 
+#include <cctype>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -63,10 +64,9 @@ std::string new_uuid7() {
   return format_uuid(high, low);
 }
 
-std::string utc_now_iso() {
-  const auto now = std::chrono::system_clock::now();
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch());
-  const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
+std::string utc_iso(std::chrono::system_clock::time_point time) {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch());
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(time);
   std::tm tm{};
   gmtime_r(&seconds, &tm);
   char buffer[64];
@@ -74,6 +74,43 @@ std::string utc_now_iso() {
                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
                 static_cast<int>(ms.count() % 1000));
   return buffer;
+}
+
+std::string utc_now_iso() {
+  return utc_iso(std::chrono::system_clock::now());
+}
+
+std::optional<std::chrono::system_clock::time_point> parse_utc_iso(std::string_view text) {
+  if (text.size() < 20 || text.size() > 40 || text.back() != 'Z') return std::nullopt;
+  const std::string copy(text);
+  std::tm tm{};
+  int consumed = 0;
+  if (std::sscanf(copy.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 6 ||
+      consumed != 19) {
+    return std::nullopt;
+  }
+  long long millis = 0;
+  std::size_t position = 19;
+  if (copy[position] == '.') {
+    int digits = 0;
+    for (++position;
+         position < copy.size() && std::isdigit(static_cast<unsigned char>(copy[position]));
+         ++position, ++digits) {
+      if (digits < 3) millis = millis * 10 + (copy[position] - '0');
+    }
+    if (digits == 0) return std::nullopt;
+    for (; digits < 3; ++digits) millis *= 10;
+  }
+  if (position != copy.size() - 1) return std::nullopt;
+  if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
+      tm.tm_min > 59 || tm.tm_sec > 60) {
+    return std::nullopt;
+  }
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  const std::time_t seconds = timegm(&tm);
+  return std::chrono::system_clock::from_time_t(seconds) + std::chrono::milliseconds(millis);
 }
 
 }  // namespace aadap

@@ -5,6 +5,7 @@
 #include "aadap/core/logging.hpp"
 #include "aadap/lifecycle/guards.hpp"
 #include "aadap/lifecycle/transitions.hpp"
+#include "engine_support.hpp"
 
 #include <algorithm>
 #include <array>
@@ -14,52 +15,19 @@ namespace aadap::engine {
 namespace {
 
 using lifecycle::TaskState;
-
-const log::Logger& logger() {
-  static const log::Logger instance("aadap.engine");
-  return instance;
-}
-
-std::size_t utf8_length(std::string_view text) {
-  return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) {
-    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  }));
-}
-
-nlohmann::json parse_object(std::string_view json, std::string_view what) {
-  nlohmann::json value = nlohmann::json::parse(json, nullptr, false);
-  if (value.is_discarded() || !value.is_object()) {
-    throw InvalidArgumentError(std::string(what) + " must be a JSON object");
-  }
-  return value;
-}
+using support::correlation;
+using support::logger;
+using support::refuse;
 
 template <std::size_t N>
-void check_one_of(const std::optional<std::string>& value,
-                  const std::array<std::string_view, N>& allowed, std::string_view what) {
-  if (!value) return;
-  if (std::find(allowed.begin(), allowed.end(), *value) != allowed.end()) return;
-  std::string list;
-  for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-  throw InvalidArgumentError("unknown " + std::string(what) + " '" + value->substr(0, 40) +
-                             "': use " + list + " or leave it unset");
+void check_optional(const std::optional<std::string>& value,
+                    const std::array<std::string_view, N>& allowed, std::string_view what) {
+  if (value) support::check_one_of(*value, allowed, what);
 }
 
-/// An empty correlation id is stored as NULL (no correlation), not as ''.
-std::optional<std::string> correlation(std::string_view id) {
-  if (id.empty()) return std::nullopt;
-  return std::string(id);
-}
-
-[[noreturn]] void task_not_found(std::string_view task_id) {
-  throw NotFoundError("no task with id '" + std::string(task_id.substr(0, 80)) + "'",
-                      {{"task_id", std::string(task_id.substr(0, 80))}});
-}
-
-store::TaskRecord find_task(store::Store& store, std::string_view task_id) {
-  auto task = store.get_task(task_id);
-  if (!task) task_not_found(task_id);
-  return *task;
+bool is_approval_state(TaskState s) {
+  return s == TaskState::APPROVAL_PENDING || s == TaskState::IN_REVIEW ||
+         s == TaskState::APPROVED || s == TaskState::REJECTED;
 }
 
 }  // namespace
@@ -68,11 +36,15 @@ TaskEngine::TaskEngine(std::shared_ptr<store::Store> store, const Settings& sett
                        std::shared_ptr<memory::WorkingMemory> checkpoints)
     : store_(std::move(store)),
       checkpoints_(std::move(checkpoints)),
-      default_token_budget_(settings.token_budget_default) {}
+      default_token_budget_(settings.token_budget_default),
+      approval_timeout_seconds_(settings.approval_timeout_seconds),
+      approval_allow_self_(settings.approval_allow_self),
+      price_input_per_1k_(settings.llm_price_input_per_1k),
+      price_output_per_1k_(settings.llm_price_output_per_1k) {}
 
 store::TaskRecord TaskEngine::create_task(const NewTask& spec, std::string_view actor,
                                           std::string_view correlation_id) {
-  const std::size_t title_length = utf8_length(spec.title);
+  const std::size_t title_length = support::utf8_length(spec.title);
   if (title_length == 0 || title_length > 512) {
     throw InvalidArgumentError("a task title has 1 to 512 characters (got " +
                                std::to_string(title_length) + ")");
@@ -82,11 +54,11 @@ store::TaskRecord TaskEngine::create_task(const NewTask& spec, std::string_view 
                                ")");
   }
   const TaskEnvironment environment = parse_task_environment(spec.environment);
-  check_one_of(spec.platform, std::array<std::string_view, 3>{"databricks", "fabric", "local"},
-               "platform");
-  check_one_of(spec.language, std::array<std::string_view, 3>{"sql", "python", "scala"},
-               "language");
-  const auto metadata = parse_object(spec.metadata_json, "task metadata");
+  check_optional(spec.platform, std::array<std::string_view, 3>{"databricks", "fabric", "local"},
+                 "platform");
+  check_optional(spec.language, std::array<std::string_view, 3>{"sql", "python", "scala"},
+                 "language");
+  const auto metadata = support::parse_object(spec.metadata_json, "task metadata");
   const std::int64_t budget = spec.token_budget.value_or(default_token_budget_);
   if (budget < 1) throw InvalidArgumentError("token_budget must be at least 1");
 
@@ -127,45 +99,40 @@ std::vector<store::TaskRecord> TaskEngine::transition_many(
   metadata.reserve(requests.size());
   for (const auto& request : requests) {
     lifecycle::parse_state(request.to_state);
-    metadata.push_back(parse_object(request.metadata_json, "transition metadata"));
+    metadata.push_back(support::parse_object(request.metadata_json, "transition metadata"));
     if (request.actor.empty()) throw InvalidArgumentError("a transition needs an actor");
   }
-  std::vector<Applied> applied;
-  std::optional<GuardViolation> violation;
-  try {
-    auto tx = store_->begin();
+  auto steps = guarded(correlation_id, [&](store::StoreTransaction& tx, auto& violation) {
+    std::vector<Applied> applied;
+    applied.reserve(requests.size());
     for (std::size_t i = 0; i < requests.size(); ++i) {
-      applied.push_back(apply(*tx, requests[i], metadata[i], correlation_id, violation));
+      applied.push_back(apply(tx, requests[i], metadata[i], correlation_id, violation));
     }
-    tx->commit();
-  } catch (const Error&) {
-    // The transaction has rolled back (it was destroyed while unwinding); a refused guard is
-    // recorded in a transaction of its own.
-    if (violation) {
-      record_guard_violation(violation->task_id, violation->actor, violation->action,
-                             violation->details, correlation_id);
-    }
-    throw;
-  }
+    return applied;
+  });
+  committed(steps, correlation_id);
   std::vector<store::TaskRecord> out;
-  out.reserve(applied.size());
-  for (auto& step : applied) {
+  out.reserve(steps.size());
+  for (auto& step : steps) out.push_back(std::move(step.task));
+  return out;
+}
+
+void TaskEngine::committed(std::vector<Applied>& steps, std::string_view correlation_id) {
+  for (const auto& step : steps) {
     logger().info("task.transitioned", correlation_id, log::kv("task_id", step.task.id),
                   log::kv("from_state", step.from_state),
                   log::kv("to_state", step.task.current_state), log::kv("seq", step.seq));
     write_checkpoint(step.task, step.seq, step.metadata_json);
-    out.push_back(std::move(step.task));
   }
-  return out;
 }
 
 TaskEngine::Applied TaskEngine::apply(store::StoreTransaction& tx, const TransitionRequest& request,
                                       const nlohmann::json& metadata,
                                       std::string_view correlation_id,
-                                      std::optional<GuardViolation>& violation) {
+                                      std::optional<GuardViolation>& violation, Route route) {
   const TaskState to = lifecycle::parse_state(request.to_state);
   auto task = tx.lock_task(request.task_id);
-  if (!task) task_not_found(request.task_id);
+  if (!task) support::not_found("task", request.task_id);
   if (request.expected_version && *request.expected_version != task->version) {
     throw ConcurrencyError("task " + task->id + " is at version " + std::to_string(task->version) +
                                ", not the expected " + std::to_string(*request.expected_version) +
@@ -188,6 +155,16 @@ TaskEngine::Applied TaskEngine::apply(store::StoreTransaction& tx, const Transit
     violation = GuardViolation{task->id, request.actor, action, std::move(details)};
     throw;
   }
+  if (route == Route::transition_api && is_approval_state(to)) {
+    const std::string how = to == TaskState::APPROVAL_PENDING
+                                ? "request_approval(), which records the request and its "
+                                  "DecisionExplanation (INV-09)"
+                            : to == TaskState::IN_REVIEW ? "start_review()"
+                                                         : "approve() or reject()";
+    refuse<ApprovalRequiredError>(violation, {task->id, request.actor, action, {}}, "approval",
+                                  request.to_state + " is entered through " + how);
+  }
+  check_gates(tx, *task, to, request, action, violation);
   const std::int64_t seq = events.last_seq + 1;
   const std::string now = utc_now_iso();
   const std::string metadata_json = metadata.dump();
@@ -211,17 +188,14 @@ TaskEngine::Applied TaskEngine::apply(store::StoreTransaction& tx, const Transit
   return Applied{std::move(*task), seq, metadata_json, std::string(lifecycle::state_name(from))};
 }
 
-void TaskEngine::record_guard_violation(std::string_view task_id, std::string_view actor,
-                                        std::string_view action, const nlohmann::json& details,
-                                        std::string_view correlation_id) {
+void TaskEngine::record_guard_violation(const GuardViolation& v, std::string_view correlation_id) {
   auto tx = store_->begin();
-  tx->insert_audit(store::AuditRecord{new_uuid7(), correlation(correlation_id),
-                                      std::string(task_id), "guard.violation", std::string(actor),
-                                      std::string(action), std::string("task"),
-                                      std::string(task_id), details.dump(), utc_now_iso()});
+  tx->insert_audit(store::AuditRecord{new_uuid7(), correlation(correlation_id), v.task_id,
+                                      "guard.violation", v.actor, v.action, std::string("task"),
+                                      v.task_id, v.details.dump(), utc_now_iso()});
   tx->commit();
-  logger().warning("guard.violation", correlation_id, log::kv("task_id", std::string(task_id)),
-                   log::kv("action", std::string(action)), log::kv("details", details));
+  logger().warning("guard.violation", correlation_id, log::kv("task_id", v.task_id),
+                   log::kv("action", v.action), log::kv("details", v.details));
 }
 
 void TaskEngine::write_checkpoint(const store::TaskRecord& task, std::int64_t seq,
@@ -237,7 +211,7 @@ void TaskEngine::write_checkpoint(const store::TaskRecord& task, std::int64_t se
 }
 
 store::TaskRecord TaskEngine::get_task(std::string_view task_id) {
-  return find_task(*store_, task_id);
+  return support::find_task(*store_, task_id);
 }
 
 std::vector<store::TaskRecord> TaskEngine::list_tasks(store::TaskQuery query,
@@ -264,8 +238,8 @@ std::vector<store::TaskRecord> TaskEngine::list_tasks(store::TaskQuery query,
                             ? "PRODUCTION"
                             : "SANDBOX";
   }
-  check_one_of(query.platform, std::array<std::string_view, 3>{"databricks", "fabric", "local"},
-               "platform");
+  check_optional(query.platform, std::array<std::string_view, 3>{"databricks", "fabric", "local"},
+                 "platform");
   for (const auto& bound : {query.min_priority, query.max_priority}) {
     if (bound && (*bound < 0 || *bound > 10)) {
       throw InvalidArgumentError("priority bounds are from 0 to 10 (got " + std::to_string(*bound) +
@@ -293,12 +267,13 @@ std::vector<store::TaskRecord> TaskEngine::list_tasks(store::TaskQuery query,
 
 std::vector<store::TransitionRecord> TaskEngine::history(std::string_view task_id) {
   auto events = store_->history(task_id);
-  if (events.empty()) find_task(*store_, task_id);  // events imply the task: one read, not two
+  if (events.empty())
+    support::find_task(*store_, task_id);  // events imply the task: one read, not two
   return events;
 }
 
 VerifyReport TaskEngine::verify(std::string_view task_id) {
-  const auto task = find_task(*store_, task_id);
+  const auto task = support::find_task(*store_, task_id);
   VerifyReport report;
   std::string state = "SUBMITTED";
   std::int64_t expected_seq = 1;

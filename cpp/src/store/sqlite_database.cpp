@@ -46,6 +46,12 @@ SqliteStatement& SqliteStatement::bind(int index, std::int64_t value) {
   return *this;
 }
 
+SqliteStatement& SqliteStatement::bind(int index, double value) {
+  const int rc = sqlite3_bind_double(stmt_, index, value);
+  if (rc != SQLITE_OK) fail(db_, rc, "binding a parameter failed");
+  return *this;
+}
+
 SqliteStatement& SqliteStatement::bind_null(int index) {
   const int rc = sqlite3_bind_null(stmt_, index);
   if (rc != SQLITE_OK) fail(db_, rc, "binding a parameter failed");
@@ -67,6 +73,24 @@ void SqliteStatement::run() {
 void SqliteStatement::reset() {
   sqlite3_reset(stmt_);
   sqlite3_clear_bindings(stmt_);
+}
+
+SqliteStatement& SqliteStatement::bind_optional(int index, const std::optional<std::string>& text) {
+  return text ? bind(index, std::string_view(*text)) : bind_null(index);
+}
+
+SqliteStatement& SqliteStatement::bind_optional(int index,
+                                                const std::optional<std::int64_t>& value) {
+  return value ? bind(index, *value) : bind_null(index);
+}
+
+std::optional<std::int64_t> SqliteStatement::optional_integer(int column) const {
+  if (sqlite3_column_type(stmt_, column) == SQLITE_NULL) return std::nullopt;
+  return sqlite3_column_int64(stmt_, column);
+}
+
+double SqliteStatement::real(int column) const {
+  return sqlite3_column_double(stmt_, column);
 }
 
 std::int64_t SqliteStatement::integer(int column) const {
@@ -140,6 +164,10 @@ std::int64_t SqliteDatabase::scalar(std::string_view sql) {
   auto statement = prepare(sql);
   if (!statement.step()) throw StoreError("query returned no row: " + std::string(sql));
   return statement.integer(0);
+}
+
+std::int64_t SqliteDatabase::changes() const {
+  return sqlite3_changes64(db_);
 }
 
 SqliteTransaction::SqliteTransaction(SqliteDatabase& db) : db_(db) {

@@ -12,7 +12,7 @@ namespace {
 struct Migration {
   int version;
   const char* name;
-  const char* sql;
+  std::string sql;
 };
 
 // Timestamps are ISO-8601 UTC text with milliseconds and a Z; JSON columns are validated
@@ -205,18 +205,25 @@ CREATE INDEX memory_entities_memory ON memory_entities (memory_name, updated_at)
 
 CREATE TRIGGER state_transitions_append_only_update BEFORE UPDATE ON state_transitions
 BEGIN SELECT RAISE(ABORT, 'state_transitions is append-only'); END;
-CREATE TRIGGER state_transitions_append_only_delete BEFORE DELETE ON state_transitions
-BEGIN SELECT RAISE(ABORT, 'state_transitions is append-only'); END;
-CREATE TRIGGER audit_events_append_only_update BEFORE UPDATE ON audit_events
-BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;
 CREATE TRIGGER audit_events_append_only_delete BEFORE DELETE ON audit_events
 BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;
 CREATE TRIGGER artifacts_immutable BEFORE UPDATE ON artifacts
 BEGIN SELECT RAISE(ABORT, 'artifacts are immutable: add a new version instead'); END;
+CREATE INDEX artifacts_parent ON artifacts (parent_id);
+)sql";
+
+// The two append-only rules prune must pass (deleting a task's events; audit_events.task_id
+// set to null by ON DELETE SET NULL). Part of the initial schema; see prune_exemption_sql().
+constexpr const char* kPruneGuardedTriggers = R"sql(
+CREATE TRIGGER state_transitions_append_only_delete BEFORE DELETE ON state_transitions
+BEGIN SELECT RAISE(ABORT, 'state_transitions is append-only'); END;
+CREATE TRIGGER audit_events_append_only_update BEFORE UPDATE ON audit_events
+BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;
 )sql";
 
 const std::vector<Migration>& migrations() {
-  static const std::vector<Migration> list = {{1, "initial schema", kInitialSchema}};
+  static const std::vector<Migration> list = {
+      {1, "initial schema", std::string(kInitialSchema) + kPruneGuardedTriggers}};
   return list;
 }
 
@@ -225,6 +232,13 @@ int current_version(SqliteDatabase& db) {
 }
 
 }  // namespace
+
+PruneExemption prune_exemption_sql() {
+  return {
+      "DROP TRIGGER state_transitions_append_only_delete; "
+      "DROP TRIGGER audit_events_append_only_update;",
+      kPruneGuardedTriggers};
+}
 
 int sqlite_schema_version() noexcept {
   return migrations().back().version;

@@ -1,6 +1,7 @@
 #include "aadap/store/sqlite_store.hpp"
 
 #include "aadap/store/sqlite_schema.hpp"
+#include "sqlite_tables.hpp"
 
 namespace aadap::store {
 
@@ -40,14 +41,6 @@ std::optional<TaskRecord> select_task(SqliteDatabase& db, std::string_view id) {
   return read_task(statement);
 }
 
-void bind_optional(SqliteStatement& statement, int index, const std::optional<std::string>& v) {
-  if (v) {
-    statement.bind(index, *v);
-  } else {
-    statement.bind_null(index);
-  }
-}
-
 }  // namespace
 
 class SqliteStore::Transaction final : public StoreTransaction {
@@ -67,8 +60,8 @@ class SqliteStore::Transaction final : public StoreTransaction {
     SqliteStatement& s = *lease;
     s.bind(1, t.id).bind(2, t.title).bind(3, t.description).bind(4, t.current_state);
     s.bind(5, std::int64_t{t.priority}).bind(6, t.environment);
-    bind_optional(s, 7, t.platform);
-    bind_optional(s, 8, t.language);
+    s.bind_optional(7, t.platform);
+    s.bind_optional(8, t.language);
     s.bind(9, t.created_by).bind(10, t.token_budget).bind(11, t.tokens_used);
     s.bind(12, t.retry_count).bind(13, t.version).bind(14, t.metadata_json);
     s.bind(15, t.created_at).bind(16, t.updated_at);
@@ -92,7 +85,7 @@ class SqliteStore::Transaction final : public StoreTransaction {
     SqliteStatement& s = *lease;
     s.bind(1, e.id).bind(2, e.task_id).bind(3, e.seq).bind(4, e.from_state).bind(5, e.to_state);
     s.bind(6, e.actor).bind(7, e.reason).bind(8, e.metadata_json);
-    bind_optional(s, 9, e.correlation_id);
+    s.bind_optional(9, e.correlation_id);
     s.bind(10, e.created_at);
     s.run();
   }
@@ -114,14 +107,74 @@ class SqliteStore::Transaction final : public StoreTransaction {
         "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
     SqliteStatement& s = *lease;
     s.bind(1, a.id);
-    bind_optional(s, 2, a.correlation_id);
-    bind_optional(s, 3, a.task_id);
+    s.bind_optional(2, a.correlation_id);
+    s.bind_optional(3, a.task_id);
     s.bind(4, a.event_type).bind(5, a.actor).bind(6, a.action);
-    bind_optional(s, 7, a.resource_type);
-    bind_optional(s, 8, a.resource_id);
+    s.bind_optional(7, a.resource_type);
+    s.bind_optional(8, a.resource_id);
     s.bind(9, a.details_json).bind(10, a.created_at);
     s.run();
   }
+
+  std::optional<ArtifactRecord> find_artifact(std::string_view id) override {
+    return sqlite::find_artifact(db_, id);
+  }
+  void insert_artifact(const ArtifactRecord& artifact) override {
+    sqlite::insert_artifact(db_, artifact);
+  }
+  std::int64_t lineage_max_version(std::string_view artifact_id) override {
+    return sqlite::lineage_max_version(db_, artifact_id);
+  }
+  ArtifactRecord lineage_newest(std::string_view artifact_id) override {
+    return sqlite::lineage_newest(db_, artifact_id);
+  }
+  std::optional<ArtifactRecord> newest_artifact(std::string_view task_id,
+                                                const std::vector<std::string>& types) override {
+    return sqlite::newest_artifact(db_, task_id, types);
+  }
+  std::optional<bool> validation_verdict(std::string_view task_id,
+                                         std::string_view artifact_hash) override {
+    return sqlite::validation_verdict(db_, task_id, artifact_hash);
+  }
+  std::optional<ApprovalRecord> find_approval(std::string_view id) override {
+    return sqlite::find_approval(db_, id);
+  }
+  std::optional<ApprovalRecord> latest_approval(std::string_view task_id) override {
+    return sqlite::latest_approval(db_, task_id);
+  }
+  void insert_approval(const ApprovalRecord& request) override {
+    sqlite::insert_approval(db_, request);
+  }
+  bool decide_approval(std::string_view id, std::string_view status,
+                       const std::optional<std::string>& decided_by,
+                       const std::optional<std::string>& reason,
+                       std::string_view decided_at) override {
+    return sqlite::decide_approval(db_, id, status, decided_by, reason, decided_at);
+  }
+  std::vector<std::string> due_approvals(std::string_view now) override {
+    return sqlite::due_approvals(db_, now);
+  }
+  void insert_execution(const ExecutionRecord& execution) override {
+    sqlite::insert_execution(db_, execution);
+  }
+  std::optional<ExecutionRecord> find_execution(std::string_view id) override {
+    return sqlite::find_execution(db_, id);
+  }
+  bool finish_execution(const ExecutionRecord& finished) override {
+    return sqlite::finish_execution(db_, finished);
+  }
+  bool add_tokens(std::string_view task_id, std::int64_t tokens) override {
+    return sqlite::add_tokens(db_, task_id, tokens);
+  }
+  void insert_cost(const CostRecord& cost) override { sqlite::insert_cost(db_, cost); }
+  ResourceRecord upsert_resource(const ResourceRecord& resource) override {
+    return sqlite::upsert_resource(db_, resource);
+  }
+  void insert_log(const TaskLogRecord& entry) override { sqlite::insert_log(db_, entry); }
+  std::vector<std::string> prunable_tasks(std::string_view cutoff) override {
+    return sqlite::prunable_tasks(db_, cutoff);
+  }
+  void delete_task(std::string_view task_id) override { sqlite::delete_task(db_, task_id); }
 
   void commit() override { transaction_.commit(); }
 
@@ -250,6 +303,48 @@ std::vector<AuditRecord> SqliteStore::audit(std::string_view task_id) {
                               s.text(8).value_or("{}"), *s.text(9)});
   }
   return out;
+}
+
+std::optional<ArtifactRecord> SqliteStore::get_artifact(std::string_view id) {
+  std::lock_guard lock(mutex_);
+  return sqlite::find_artifact(db_, id);
+}
+
+std::vector<ArtifactRecord> SqliteStore::artifacts(std::string_view task_id,
+                                                   const std::optional<std::string>& type) {
+  std::lock_guard lock(mutex_);
+  return sqlite::artifacts(db_, task_id, type);
+}
+
+std::optional<ApprovalRecord> SqliteStore::get_approval(std::string_view id) {
+  std::lock_guard lock(mutex_);
+  return sqlite::find_approval(db_, id);
+}
+
+std::vector<ApprovalRecord> SqliteStore::approvals(std::string_view task_id,
+                                                   const std::optional<std::string>& status) {
+  std::lock_guard lock(mutex_);
+  return sqlite::approvals(db_, task_id, status);
+}
+
+std::vector<ExecutionRecord> SqliteStore::executions(std::string_view task_id) {
+  std::lock_guard lock(mutex_);
+  return sqlite::executions(db_, task_id);
+}
+
+std::vector<CostRecord> SqliteStore::costs(std::string_view task_id) {
+  std::lock_guard lock(mutex_);
+  return sqlite::costs(db_, task_id);
+}
+
+std::vector<ResourceRecord> SqliteStore::resources(std::string_view task_id) {
+  std::lock_guard lock(mutex_);
+  return sqlite::resources(db_, task_id);
+}
+
+std::vector<TaskLogRecord> SqliteStore::logs(std::string_view task_id) {
+  std::lock_guard lock(mutex_);
+  return sqlite::logs(db_, task_id);
 }
 
 }  // namespace aadap::store

@@ -53,6 +53,89 @@ struct AuditRecord {
   std::string created_at;
 };
 
+struct ArtifactRecord {
+  std::string id;
+  std::string task_id;
+  std::string artifact_type;  // generated_code, validation_report, decision_explanation, ...
+  std::string name;
+  std::string content;
+  std::string content_hash;  // sha256 hex of the UTF-8 content
+  std::optional<std::string> storage_uri;
+  std::int64_t version = 1;
+  std::optional<std::string> parent_id;
+  std::optional<std::string> edit_message;
+  std::string metadata_json = "{}";
+  std::string created_at;
+};
+
+struct ApprovalRecord {
+  std::string id;
+  std::string task_id;
+  std::string operation_type;
+  std::string environment;
+  std::string status = "PENDING";  // PENDING | APPROVED | REJECTED | EXPIRED | ESCALATED
+  std::string requested_by;
+  std::optional<std::string> decided_by;
+  std::optional<std::string> decision_reason;
+  std::string risk_level = "NONE";
+  std::optional<std::string> artifact_id;
+  std::optional<std::string> artifact_hash;
+  std::optional<std::string> explanation_artifact_id;
+  std::string metadata_json = "{}";
+  std::string created_at;
+  std::optional<std::string> decided_at;
+  std::optional<std::string> expires_at;
+};
+
+struct ExecutionRecord {
+  std::string id;
+  std::string task_id;
+  std::string environment;
+  std::optional<std::string> platform;
+  std::string status = "RUNNING";  // PENDING | RUNNING | SUCCESS | FAILED | CANCELLED
+  std::optional<std::string> code_artifact_id;
+  std::optional<std::string> output;
+  std::optional<std::string> error;
+  std::optional<std::int64_t> duration_ms;
+  std::string metadata_json = "{}";
+  std::optional<std::string> started_at;
+  std::optional<std::string> completed_at;
+  std::string created_at;
+};
+
+struct CostRecord {
+  std::string id;
+  std::string task_id;
+  std::optional<std::string> agent_type;
+  std::int64_t tokens_in = 0;
+  std::int64_t tokens_out = 0;
+  double cost_usd = 0;
+  std::string created_at;
+};
+
+struct ResourceRecord {
+  std::string id;
+  std::string task_id;
+  std::string platform;       // databricks | fabric
+  std::string resource_type;  // pipeline | job | table | notebook | shortcut
+  std::string platform_resource_id;
+  std::string definition_json = "{}";
+  std::string status = "CREATED";  // CREATED | QUEUED | RUNNING | COMPLETED | FAILED
+  std::string metadata_json = "{}";
+  std::string created_at;
+  std::string updated_at;
+};
+
+struct TaskLogRecord {
+  std::string id;
+  std::string task_id;
+  std::string level;
+  std::string message;
+  std::optional<std::string> correlation_id;
+  std::optional<std::string> source;
+  std::string created_at;
+};
+
 /// A task's events as the next transition sees them.
 struct EventSummary {
   std::int64_t entries = 0;   // events that entered the state asked about

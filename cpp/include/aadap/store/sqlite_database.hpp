@@ -28,7 +28,11 @@ class SqliteStatement {
 
   SqliteStatement& bind(int index, std::string_view text);
   SqliteStatement& bind(int index, std::int64_t value);
+  SqliteStatement& bind(int index, double value);
   SqliteStatement& bind_null(int index);
+  /// NULL for nullopt.
+  SqliteStatement& bind_optional(int index, const std::optional<std::string>& text);
+  SqliteStatement& bind_optional(int index, const std::optional<std::int64_t>& value);
   /// True while a row is available.
   bool step();
   /// Runs to completion (statements without rows).
@@ -36,6 +40,8 @@ class SqliteStatement {
   void reset();
 
   std::int64_t integer(int column) const;
+  std::optional<std::int64_t> optional_integer(int column) const;
+  double real(int column) const;
   std::optional<std::string> text(int column) const;
 
  private:
@@ -72,6 +78,8 @@ class SqliteDatabase {
   /// The statement for `sql`, prepared once per connection and reused (for fixed SQL text).
   StatementLease cached(const std::string& sql);
   std::int64_t scalar(std::string_view sql);
+  /// Rows changed by the last INSERT/UPDATE/DELETE on this connection.
+  std::int64_t changes() const;
   sqlite3* handle() noexcept { return db_; }
   const std::string& path() const noexcept { return path_; }
 

@@ -7,6 +7,14 @@
 
 namespace aadap::store {
 
+/// Prune's exemption from the append-only rules (lifecycle.md §3): `lift` drops the two
+/// triggers it must pass, `restore` re-creates them; both run inside prune's own transaction.
+struct PruneExemption {
+  const char* lift;
+  const char* restore;
+};
+PruneExemption prune_exemption_sql();
+
 /// The newest schema version this library knows.
 int sqlite_schema_version() noexcept;
 

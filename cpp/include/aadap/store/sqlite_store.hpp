@@ -20,6 +20,16 @@ class SqliteStore final : public Store {
   std::vector<TaskRecord> list_tasks(const TaskQuery& query) override;
   std::vector<TransitionRecord> history(std::string_view task_id) override;
   std::vector<AuditRecord> audit(std::string_view task_id) override;
+  std::optional<ArtifactRecord> get_artifact(std::string_view id) override;
+  std::vector<ArtifactRecord> artifacts(std::string_view task_id,
+                                        const std::optional<std::string>& type) override;
+  std::optional<ApprovalRecord> get_approval(std::string_view id) override;
+  std::vector<ApprovalRecord> approvals(std::string_view task_id,
+                                        const std::optional<std::string>& status) override;
+  std::vector<ExecutionRecord> executions(std::string_view task_id) override;
+  std::vector<CostRecord> costs(std::string_view task_id) override;
+  std::vector<ResourceRecord> resources(std::string_view task_id) override;
+  std::vector<TaskLogRecord> logs(std::string_view task_id) override;
 
  private:
   class Transaction;

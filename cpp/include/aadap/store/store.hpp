@@ -25,6 +25,54 @@ class StoreTransaction {
   virtual void update_task_state(std::string_view id, std::string_view state, std::int64_t version,
                                  std::int64_t retry_count, std::string_view updated_at) = 0;
   virtual void insert_audit(const AuditRecord& event) = 0;
+
+  virtual std::optional<ArtifactRecord> find_artifact(std::string_view id) = 0;
+  virtual void insert_artifact(const ArtifactRecord& artifact) = 0;
+  /// The highest version in the lineage (root and every descendant) holding `artifact_id`.
+  virtual std::int64_t lineage_max_version(std::string_view artifact_id) = 0;
+  /// The newest artifact of the lineage holding `artifact_id`.
+  virtual ArtifactRecord lineage_newest(std::string_view artifact_id) = 0;
+  /// The newest artifact of the task of one of `types`.
+  virtual std::optional<ArtifactRecord> newest_artifact(std::string_view task_id,
+                                                        const std::vector<std::string>& types) = 0;
+  /// The verdict (metadata.passed) of the newest validation report of the task for code with
+  /// this content hash; nullopt when none was recorded.
+  virtual std::optional<bool> validation_verdict(std::string_view task_id,
+                                                 std::string_view artifact_hash) = 0;
+
+  virtual std::optional<ApprovalRecord> find_approval(std::string_view id) = 0;
+  virtual std::optional<ApprovalRecord> latest_approval(std::string_view task_id) = 0;
+  virtual void insert_approval(const ApprovalRecord& request) = 0;
+  /// Compare-and-set: records the decision only while the request is PENDING; false otherwise.
+  virtual bool decide_approval(std::string_view id, std::string_view status,
+                               const std::optional<std::string>& decided_by,
+                               const std::optional<std::string>& reason,
+                               std::string_view decided_at) = 0;
+  /// Ids of PENDING requests whose expires_at is at or before `now`.
+  virtual std::vector<std::string> due_approvals(std::string_view now) = 0;
+
+  virtual void insert_execution(const ExecutionRecord& execution) = 0;
+  virtual std::optional<ExecutionRecord> find_execution(std::string_view id) = 0;
+  /// Compare-and-set from PENDING/RUNNING to the final status, output, error, duration,
+  /// metadata and completed_at of `finished`; false when it had already finished.
+  virtual bool finish_execution(const ExecutionRecord& finished) = 0;
+
+  /// Atomically adds `tokens` to tasks.tokens_used when the total stays within the budget;
+  /// false (nothing changed) when it would exceed it.
+  virtual bool add_tokens(std::string_view task_id, std::int64_t tokens) = 0;
+  virtual void insert_cost(const CostRecord& cost) = 0;
+  /// Inserts, or updates definition/status/metadata of the row with the same (task_id,
+  /// platform, platform_resource_id); returns the stored row.
+  virtual ResourceRecord upsert_resource(const ResourceRecord& resource) = 0;
+  virtual void insert_log(const TaskLogRecord& entry) = 0;
+
+  /// Terminal tasks last updated before `cutoff`.
+  virtual std::vector<std::string> prunable_tasks(std::string_view cutoff) = 0;
+  /// Removes the task with its events, artifacts, approvals, executions, resources, logs and
+  /// costs; its audit events stay with task_id set to null. The only writer allowed past the
+  /// append-only rules, and only inside this call.
+  virtual void delete_task(std::string_view task_id) = 0;
+
   virtual void commit() = 0;
 };
 
@@ -40,6 +88,20 @@ class Store {
   virtual std::vector<TransitionRecord> history(std::string_view task_id) = 0;
   /// Audit events of a task (all tasks when empty) in the order they were written.
   virtual std::vector<AuditRecord> audit(std::string_view task_id) = 0;
+
+  virtual std::optional<ArtifactRecord> get_artifact(std::string_view id) = 0;
+  /// Artifacts of a task in creation order, optionally of one type.
+  virtual std::vector<ArtifactRecord> artifacts(std::string_view task_id,
+                                                const std::optional<std::string>& type) = 0;
+  virtual std::optional<ApprovalRecord> get_approval(std::string_view id) = 0;
+  /// Approval requests in creation order: of one task (all when empty), optionally only
+  /// those with `status`.
+  virtual std::vector<ApprovalRecord> approvals(std::string_view task_id,
+                                                const std::optional<std::string>& status) = 0;
+  virtual std::vector<ExecutionRecord> executions(std::string_view task_id) = 0;
+  virtual std::vector<CostRecord> costs(std::string_view task_id) = 0;
+  virtual std::vector<ResourceRecord> resources(std::string_view task_id) = 0;
+  virtual std::vector<TaskLogRecord> logs(std::string_view task_id) = 0;
 };
 
 }  // namespace aadap::store
