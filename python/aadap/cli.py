@@ -23,6 +23,15 @@ def _doctor(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _demo(args: argparse.Namespace) -> int:
+    from aadap.demo import run_demo
+    from aadap.log import set_log_level
+
+    set_log_level("WARNING")  # the demo prints its own story; refusals are expected in it
+    run_demo(args.database)
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="aadap", description="Governed execution engine for AI data engineering."
@@ -38,6 +47,13 @@ def _parser() -> argparse.ArgumentParser:
         "--timeout", type=float, default=5.0, help="seconds to wait for the store (default 5)"
     )
     doctor.set_defaults(handler=_doctor)
+    demo = commands.add_parser(
+        "demo", help="drive six tasks through the governed lifecycle, offline, in seconds"
+    )
+    demo.add_argument(
+        "--database", help="keep the store in this SQLite file (default: a temporary one)"
+    )
+    demo.set_defaults(handler=_demo)
     return parser
 
 

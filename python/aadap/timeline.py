@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from aadap.snapshots import (
         ApprovalRequest,
         Artifact,
+        AuditEvent,
         CostRecord,
         Execution,
         StateTransition,
@@ -24,7 +25,7 @@ __all__ = ["Timeline", "TimelineEntry"]
 @dataclass(frozen=True)
 class TimelineEntry:
     at: datetime
-    kind: str  # state, approval, artifact, execution, tokens
+    kind: str  # state, approval, artifact, execution, tokens, refused
     summary: str
     actor: str
 
@@ -37,12 +38,14 @@ class Timeline:
     artifacts: list[Artifact]
     executions: list[Execution]
     costs: list[CostRecord]
+    refusals: list[AuditEvent]  # guard.violation events: what the engine refused
 
     @classmethod
     def of(cls, engine: Engine, task_id: str) -> Timeline:
         return cls(
             engine.get_task(task_id), engine.history(task_id), engine.approvals(task_id),
             engine.artifacts(task_id), engine.executions(task_id), engine.costs(task_id),
+            [a for a in engine.audit(task_id) if a.event_type == "guard.violation"],
         )  # fmt: skip
 
     @property
@@ -76,6 +79,11 @@ class Timeline:
                           f"{c.tokens_in} in + {c.tokens_out} out (${c.cost_usd:.4f})",
                           c.agent_type or "")
             for c in self.costs
+        ]  # fmt: skip
+        out += [
+            TimelineEntry(r.created_at, "refused", f"{r.action}: {r.details.get('message', '')}",
+                          r.actor)
+            for r in self.refusals
         ]  # fmt: skip
         return sorted(out, key=lambda entry: entry.at)
 
