@@ -43,7 +43,7 @@ std::string seconds_from_now(double seconds) {
                              {{"approval_id", request.id}, {"status", request.status}}};
   const std::string message =
       "approval request " + request.id + " is " + request.status +
-      ", not PENDING: only a pending request can be " + std::string(what) + "d" +
+      ", not PENDING: only a pending request can be decided or reviewed" +
       (request.decided_by ? " (decided by " + *request.decided_by + ")" : std::string());
   if (request.status == "EXPIRED") {
     refuse<ApprovalExpiredError>(violation, where, "approval_status", message);
