@@ -107,6 +107,17 @@ def test_artifacts_are_immutable_in_the_database(tmp_path: Path) -> None:
         raw.execute("UPDATE artifacts SET content = 'DROP TABLE x'")
 
 
+def test_task_environment_is_immutable_in_the_database(tmp_path: Path) -> None:
+    engine = aadap.Engine.open(f"sqlite:///{tmp_path}/env.db", settings=SETTINGS)
+    task = engine.create_task("sandboxed")
+    with (
+        sqlite3.connect(tmp_path / "env.db") as raw,
+        pytest.raises(sqlite3.IntegrityError, match="INV-05"),
+    ):
+        raw.execute("UPDATE tasks SET environment = 'PRODUCTION'")
+    assert engine.get_task(task.id).environment == "SANDBOX"
+
+
 def test_validation_gate_inv07(engine: aadap.Engine) -> None:
     task = engine.create_task("validate")
     walk(engine, task.id, *TO_VALIDATION)

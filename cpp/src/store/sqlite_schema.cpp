@@ -207,6 +207,9 @@ CREATE TRIGGER state_transitions_append_only_update BEFORE UPDATE ON state_trans
 BEGIN SELECT RAISE(ABORT, 'state_transitions is append-only'); END;
 CREATE TRIGGER audit_events_append_only_delete BEFORE DELETE ON audit_events
 BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;
+CREATE TRIGGER tasks_environment_immutable BEFORE UPDATE OF environment ON tasks
+WHEN NEW.environment IS NOT OLD.environment
+BEGIN SELECT RAISE(ABORT, 'a task''s environment is fixed at creation (INV-05)'); END;
 CREATE TRIGGER artifacts_immutable BEFORE UPDATE ON artifacts
 BEGIN SELECT RAISE(ABORT, 'artifacts are immutable: add a new version instead'); END;
 CREATE INDEX artifacts_parent ON artifacts (parent_id);
