@@ -38,7 +38,6 @@ class GovernedStore(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        aadap.set_log_level("ERROR")
         self.engine = aadap.Engine.open("sqlite://", settings=SETTINGS)
         self.refusals = 0
 
