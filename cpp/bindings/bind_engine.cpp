@@ -1,6 +1,7 @@
 #include "aadap/core/database_url.hpp"
 #include "aadap/core/errors.hpp"
 #include "aadap/engine/task_engine.hpp"
+#include "aadap/store/postgres_store.hpp"
 #include "aadap/store/sqlite_store.hpp"
 #include "bindings.hpp"
 #include "engine_bindings.hpp"
@@ -17,10 +18,10 @@ namespace {
 std::shared_ptr<store::Store> open_store(const std::string& url, const Settings& settings) {
   const auto parsed = DatabaseUrl::parse(url);
   if (parsed.backend() == DatabaseBackend::postgresql) {
-    throw StoreUnavailableError(
-        "the PostgreSQL store is not built yet (" + parsed.redacted() +
-            "); use an embedded SQLite store: sqlite:///path/to/aadap.db or sqlite:///:memory:",
-        {{"url", parsed.redacted()}});
+    store::PostgresStore::Options options;
+    options.pool_size = settings.db_pool_size;
+    options.pool_overflow = settings.db_pool_overflow;
+    return std::make_shared<store::PostgresStore>(parsed, options);
   }
   return std::make_shared<store::SqliteStore>(parsed.sqlite_path(), settings.sqlite_synchronous);
 }

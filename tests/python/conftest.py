@@ -14,7 +14,7 @@ import pytest
 import trustme
 
 import aadap
-from aadap.testing import PostgresCluster
+from aadap.testing import PostgresCluster, create_database, psql
 
 
 @pytest.fixture(scope="session")
@@ -27,6 +27,66 @@ def postgres_url() -> Iterator[str]:
         return
     with PostgresCluster() as cluster:
         yield cluster.url
+
+
+class RawRefusedError(Exception):
+    """The database itself refused a raw statement (a trigger or a constraint)."""
+
+
+@dataclass
+class Store:
+    """One backend of the conformance suite: its URL and raw access to its tables."""
+
+    backend: str  # sqlite-file, sqlite-memory, postgres
+    url: str
+
+    def engine(self, settings: aadap.Settings | None = None) -> aadap.Engine:
+        return aadap.Engine.open(self.url, settings=settings or TEST_SETTINGS)
+
+    def execute(self, sql: str) -> str:
+        """Runs raw SQL past the engine; RawRefusedError when the database refuses it."""
+        if self.backend == "postgres":
+            try:
+                return psql(self.url, sql)
+            except aadap.AadapError as error:
+                raise RawRefusedError(str(error)) from None
+        if self.backend == "sqlite-memory":
+            pytest.skip("a private in-memory database has no raw access")
+        import sqlite3
+
+        with sqlite3.connect(self.url.removeprefix("sqlite:///")) as db:
+            try:
+                return "\n".join("|".join(map(str, row)) for row in db.execute(sql))
+            except sqlite3.DatabaseError as error:
+                raise RawRefusedError(str(error)) from None
+
+
+TEST_SETTINGS = aadap.Settings.from_env({"HOME": "/nonexistent"}, dotenv=None)
+
+
+def _store(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Store:
+    if backend == "postgres":
+        return Store(backend, create_database(request.getfixturevalue("postgres_url")))
+    if backend == "sqlite-file":
+        return Store(backend, f"sqlite:///{tmp_path}/store.db")
+    return Store(backend, "sqlite://")
+
+
+@pytest.fixture(params=["sqlite-file", "sqlite-memory", "postgres"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    """Every backend of the store conformance suite."""
+    return _store(request.param, tmp_path, request)
+
+
+@pytest.fixture(params=["sqlite-file", "postgres"])
+def shared_store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    """The backends several engines or processes can open at once (not private :memory:)."""
+    return _store(request.param, tmp_path, request)
+
+
+@pytest.fixture
+def engine(store: Store) -> aadap.Engine:
+    return store.engine()
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ nothing else."""
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -20,15 +19,10 @@ import pytest
 import aadap
 from aadap import TaskState
 
+from .conftest import RawRefusedError, Store
 from .governed import TO_VALIDATION, ship, validated_code, walk
 
 SETTINGS = aadap.Settings.from_env({"HOME": "/nonexistent"}, dotenv=None)
-
-
-@pytest.fixture(params=["sqlite-file", "sqlite-memory"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> aadap.Engine:
-    url = f"sqlite:///{tmp_path}/store.db" if request.param == "sqlite-file" else "sqlite://"
-    return aadap.Engine.open(url, settings=SETTINGS)
 
 
 def fingerprint(engine: aadap.Engine, task_id: str) -> tuple[Any, ...]:
@@ -57,7 +51,7 @@ def refused(
     assert added[0].details["error"] == error.__name__
 
 
-def test_artifacts_are_hashed_immutable_and_versioned(engine: aadap.Engine, tmp_path: Path) -> None:
+def test_artifacts_are_hashed_immutable_and_versioned(engine: aadap.Engine) -> None:
     task = engine.create_task("artifacts")
     v1 = engine.add_artifact(task.id, "generated_code", "load.sql", "SELECT 1", actor="dev")
     assert v1.content_hash == hashlib.sha256(b"SELECT 1").hexdigest()
@@ -96,25 +90,19 @@ def test_artifact_input_errors_write_nothing(engine: aadap.Engine) -> None:
     assert engine.artifacts(task.id) == []
 
 
-def test_artifacts_are_immutable_in_the_database(tmp_path: Path) -> None:
-    engine = aadap.Engine.open(f"sqlite:///{tmp_path}/a.db", settings=SETTINGS)
+def test_artifacts_are_immutable_in_the_database(shared_store: Store) -> None:
+    engine = shared_store.engine()
     task = engine.create_task("immutable")
     engine.add_artifact(task.id, "generated_code", "x.sql", "SELECT 1")
-    with (
-        sqlite3.connect(tmp_path / "a.db") as raw,
-        pytest.raises(sqlite3.IntegrityError, match="immutable"),
-    ):
-        raw.execute("UPDATE artifacts SET content = 'DROP TABLE x'")
+    with pytest.raises(RawRefusedError, match="immutable"):
+        shared_store.execute("UPDATE artifacts SET content = 'DROP TABLE x'")
 
 
-def test_task_environment_is_immutable_in_the_database(tmp_path: Path) -> None:
-    engine = aadap.Engine.open(f"sqlite:///{tmp_path}/env.db", settings=SETTINGS)
+def test_task_environment_is_immutable_in_the_database(shared_store: Store) -> None:
+    engine = shared_store.engine()
     task = engine.create_task("sandboxed")
-    with (
-        sqlite3.connect(tmp_path / "env.db") as raw,
-        pytest.raises(sqlite3.IntegrityError, match="INV-05"),
-    ):
-        raw.execute("UPDATE tasks SET environment = 'PRODUCTION'")
+    with pytest.raises(RawRefusedError, match="INV-05"):
+        shared_store.execute("UPDATE tasks SET environment = 'PRODUCTION'")
     assert engine.get_task(task.id).environment == "SANDBOX"
 
 
@@ -280,7 +268,7 @@ def test_two_threads_approving_at_once_have_one_winner(engine: aadap.Engine) -> 
         assert engine.verify(task.id).ok
 
 
-def test_self_approval_is_refused_unless_allowed(engine: aadap.Engine, tmp_path: Path) -> None:
+def test_self_approval_is_refused_unless_allowed(engine: aadap.Engine, store: Store) -> None:
     task = engine.create_task("mine")
     code = validated_code(engine, task.id)
     request = engine.request_approval(task.id, "destructive", "carol", artifact_id=code.id)
@@ -288,7 +276,7 @@ def test_self_approval_is_refused_unless_allowed(engine: aadap.Engine, tmp_path:
         engine.approve(request.id, "carol")
     assert engine.reject(request.id, "carol", "withdrawn").status == "REJECTED"  # may reject
 
-    lenient = aadap.Engine.open(f"sqlite:///{tmp_path}/self.db", settings=aadap.Settings.from_env(
+    lenient = store.engine(aadap.Settings.from_env(
         {"HOME": "/nonexistent", "AADAP_APPROVAL_ALLOW_SELF": "true"}, dotenv=None))  # fmt: skip
     task = lenient.create_task("mine, allowed")
     code = validated_code(lenient, task.id)
@@ -358,8 +346,8 @@ def test_code_edited_after_approval_is_refused_at_deployment(engine: aadap.Engin
     assert engine.transition(task.id, "CANCELLED", actor="d").state == TaskState.CANCELLED
 
 
-def test_token_budget_inv04(engine: aadap.Engine, tmp_path: Path) -> None:
-    priced = aadap.Engine.open(f"sqlite:///{tmp_path}/price.db", settings=aadap.Settings.from_env(
+def test_token_budget_inv04(store: Store) -> None:
+    priced = store.engine(aadap.Settings.from_env(
         {"HOME": "/nonexistent", "AADAP_LLM_PRICE_INPUT_PER_1K": "0.01",
          "AADAP_LLM_PRICE_OUTPUT_PER_1K": "0.03"}, dotenv=None))  # fmt: skip
     task = priced.create_task("budget", token_budget=1000)
@@ -423,8 +411,8 @@ def test_resources_and_logs(engine: aadap.Engine) -> None:
         engine.log(task.id, "x", level="LOUD")
 
 
-def test_prune_removes_old_terminal_tasks_and_keeps_their_audit(tmp_path: Path) -> None:
-    engine = aadap.Engine.open(f"sqlite:///{tmp_path}/prune.db", settings=SETTINGS)
+def test_prune_removes_old_terminal_tasks_and_keeps_their_audit(shared_store: Store) -> None:
+    engine = shared_store.engine()
     done = engine.create_task("done")
     ship(engine, done.id)
     engine.consume_tokens(done.id, 10)
@@ -448,17 +436,16 @@ def test_prune_removes_old_terminal_tasks_and_keeps_their_audit(tmp_path: Path) 
         pruned
     )
     assert all(a.task_id is None for a in trail if a.resource_id in pruned)
-    with sqlite3.connect(tmp_path / "prune.db") as raw:
-        for table in ("state_transitions", "artifacts", "approval_requests", "executions",
-                      "cost_records", "task_logs"):  # fmt: skip
-            count = raw.execute(f"SELECT count(*) FROM {table} WHERE task_id IN (?, ?)",
-                                pruned).fetchone()[0]  # fmt: skip
-            assert count == 0, table
-        # the append-only rules are back in force after the prune
-        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-            raw.execute("DELETE FROM state_transitions")
-        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-            raw.execute("UPDATE audit_events SET actor = 'x'")
+    ids = ", ".join(f"'{task_id}'" for task_id in pruned)
+    for table in ("state_transitions", "artifacts", "approval_requests", "executions",
+                  "cost_records", "task_logs"):  # fmt: skip
+        count = shared_store.execute(f"SELECT count(*) FROM {table} WHERE task_id IN ({ids})")
+        assert count.strip() == "0", table
+    # the append-only rules are back in force after the prune
+    with pytest.raises(RawRefusedError, match="append-only"):
+        shared_store.execute("DELETE FROM state_transitions")
+    with pytest.raises(RawRefusedError, match="append-only"):
+        shared_store.execute("UPDATE audit_events SET actor = 'x'")
     with pytest.raises(aadap.InvalidArgumentError):
         engine.prune("yesterday")
 

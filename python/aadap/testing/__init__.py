@@ -5,6 +5,6 @@ server; the fake cloud servers (Azure OpenAI, Databricks, Fabric, Entra ID) join
 with their clients.
 """
 
-from aadap.testing.postgres import PostgresCluster, PostgresNotFoundError
+from aadap.testing.postgres import PostgresCluster, PostgresNotFoundError, create_database, psql
 
-__all__ = ["PostgresCluster", "PostgresNotFoundError"]
+__all__ = ["PostgresCluster", "PostgresNotFoundError", "create_database", "psql"]

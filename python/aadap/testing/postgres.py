@@ -24,12 +24,13 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from types import TracebackType
 
 from aadap._core import AadapError
 
-__all__ = ["PostgresCluster", "PostgresNotFoundError"]
+__all__ = ["PostgresCluster", "PostgresNotFoundError", "create_database", "psql"]
 
 URL_VARIABLE = "AADAP_TEST_POSTGRES_URL"
 
@@ -182,6 +183,32 @@ class PostgresCluster:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def psql(url: str, sql: str) -> str:
+    """Runs ``sql`` with the server's own ``psql`` client; returns its unaligned output.
+    AadapError carrying the server's message when a statement fails."""
+    result = subprocess.run(
+        [str(find_bin_dir() / "psql"), url, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
+         "-c", sql],
+        capture_output=True, text=True, env={**os.environ, "LC_ALL": "C"},
+    )  # fmt: skip
+    if result.returncode != 0:
+        raise AadapError(result.stderr.strip() or f"psql failed ({result.returncode})")
+    return result.stdout
+
+
+def create_database(server_url: str, name: str | None = None) -> str:
+    """A new, empty database on the server of ``server_url`` (one per test keeps tests apart);
+    returns its URL."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    name = name or f"t_{uuid.uuid4().hex[:20]}"
+    if not name.replace("_", "").isalnum():
+        raise AadapError(f"not a plain database name: {name!r}")
+    psql(server_url, f'CREATE DATABASE "{name}"')
+    parts = urlsplit(server_url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 def main(argv: list[str]) -> int:

@@ -1,0 +1,63 @@
+// SQL text and row reading for the PostgreSQL store: column lists, literal quoting (libpq's
+// escaping; NUL bytes refused, PostgreSQL cannot store them) and record readers. Internal.
+#pragma once
+
+#include "aadap/store/records.hpp"
+
+#include <pqxx/pqxx>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace aadap::store::pg {
+
+/// Quotes values for SQL text with the connection's own escaping rules.
+class Quoter {
+ public:
+  explicit Quoter(pqxx::connection_base& connection) : connection_(connection) {}
+  std::string text(std::string_view value) const;
+  std::string text(const std::string& value) const { return text(std::string_view(value)); }
+  std::string text(const std::optional<std::string>& value) const;  // NULL for nullopt
+  std::string timestamp(std::string_view iso) const;                // ISO-8601 UTC → timestamptz
+  std::string timestamp(const std::string& iso) const { return timestamp(std::string_view(iso)); }
+  std::string timestamp(const std::optional<std::string>& iso) const;
+  std::string json(std::string_view json) const;  // JSON text → jsonb
+  static std::string number(std::int64_t value);
+  static std::string number(const std::optional<std::int64_t>& value);
+  static std::string number(double value);
+
+ private:
+  pqxx::connection_base& connection_;
+};
+
+extern const char* const kTaskColumns;
+extern const char* const kTransitionColumns;
+extern const char* const kAuditColumns;
+extern const char* const kArtifactColumns;
+extern const char* const kApprovalColumns;
+extern const char* const kExecutionColumns;
+extern const char* const kCostColumns;
+extern const char* const kResourceColumns;
+extern const char* const kTaskLogColumns;
+
+TaskRecord read_task(const pqxx::row& row);
+TransitionRecord read_transition(const pqxx::row& row);
+AuditRecord read_audit(const pqxx::row& row);
+ArtifactRecord read_artifact(const pqxx::row& row);
+ApprovalRecord read_approval(const pqxx::row& row);
+ExecutionRecord read_execution(const pqxx::row& row);
+CostRecord read_cost(const pqxx::row& row);
+ResourceRecord read_resource(const pqxx::row& row);
+TaskLogRecord read_task_log(const pqxx::row& row);
+
+std::string insert_task(const Quoter& q, const TaskRecord& t);
+std::string insert_transition(const Quoter& q, const TransitionRecord& e);
+std::string insert_audit(const Quoter& q, const AuditRecord& a);
+std::string insert_artifact(const Quoter& q, const ArtifactRecord& a);
+std::string insert_approval(const Quoter& q, const ApprovalRecord& a);
+std::string insert_execution(const Quoter& q, const ExecutionRecord& e);
+std::string insert_cost(const Quoter& q, const CostRecord& c);
+std::string insert_log(const Quoter& q, const TaskLogRecord& l);
+
+}  // namespace aadap::store::pg

@@ -1,0 +1,701 @@
+#include "aadap/store/postgres_store.hpp"
+
+#include "aadap/core/errors.hpp"
+#include "aadap/core/logging.hpp"
+#include "aadap/core/redaction.hpp"
+#include "aadap/store/postgres_schema.hpp"
+#include "postgres_sql.hpp"
+
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+
+#include <map>
+#include <set>
+#include <thread>
+
+namespace aadap::store {
+
+namespace {
+
+using pg::Quoter;
+
+const log::Logger& logger() {
+  static const log::Logger instance("aadap.store");
+  return instance;
+}
+
+std::string clean(std::string message) {
+  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) {
+    message.pop_back();
+  }
+  return redact(message);
+}
+
+/// The connection broke before COMMIT was sent: the transaction provably did not commit.
+[[noreturn]] void not_committed(const std::exception& error) {
+  throw StoreUnavailableError(
+      "the connection to PostgreSQL broke before the transaction committed (nothing was "
+      "written; retry): " +
+          clean(error.what()),
+      {{"retryable", true}, {"committed", false}});
+}
+
+/// Maps a server error of a statement to the store's errors (constraint names stay; values
+/// are not echoed).
+[[noreturn]] void statement_failed(const pqxx::sql_error& error) {
+  const std::string state = error.sqlstate();
+  std::string message = clean(error.what());
+  const auto newline = message.find('\n');
+  if (newline != std::string::npos) message.resize(newline);
+  if (state.rfind("23", 0) == 0) {  // integrity constraint violation class
+    throw StoreError("the database refused the change: " + message, {{"sqlstate", state}});
+  }
+  throw StoreError("a PostgreSQL statement failed: " + message, {{"sqlstate", state}});
+}
+
+std::string conninfo_for(const DatabaseUrl& url) {
+  std::string conninfo = url.normalized();
+  const char separator = conninfo.find('?') == std::string::npos ? '?' : '&';
+  std::string extra;
+  if (conninfo.find("application_name=") == std::string::npos) extra += "application_name=aadap";
+  if (conninfo.find("connect_timeout=") == std::string::npos) {
+    extra += std::string(extra.empty() ? "" : "&") + "connect_timeout=10";
+  }
+  if (!extra.empty()) conninfo.append(1, separator).append(extra);
+  return conninfo;
+}
+
+/// Summary of one task's events, cached by the transaction from lock_task on.
+struct EventCounts {
+  std::map<std::string, std::int64_t> entries;
+  std::int64_t last_seq = 0;
+};
+
+}  // namespace
+
+class PostgresStore::Connection {
+ public:
+  explicit Connection(const std::string& conninfo)
+      : connection(std::make_unique<pqxx::connection>(conninfo)) {}
+
+  /// Prepares `sql` under `name` the first time this connection sees it.
+  const std::string& prepared(const std::string& name, const std::string& sql) {
+    if (names.insert(name).second) connection->prepare(name, sql);
+    return name;
+  }
+
+  std::unique_ptr<pqxx::connection> connection;
+  std::set<std::string> names;
+  bool broken = false;
+};
+
+// ---- the pool ---------------------------------------------------------------------------
+
+PostgresStore::PostgresStore(const DatabaseUrl& url, Options options)
+    : conninfo_(conninfo_for(url)), redacted_(url.redacted()), options_(options) {
+  if (options_.pool_size < 1 || options_.pool_overflow < 0) {
+    throw InvalidArgumentError("the pool needs pool_size >= 1 and pool_overflow >= 0");
+  }
+  auto first = acquire();
+  try {
+    apply_postgres_migrations(*first->connection);
+  } catch (const pqxx::sql_error& error) {
+    statement_failed(error);
+  }
+  release(std::move(first));
+  opened_ = true;
+}
+
+PostgresStore::~PostgresStore() = default;
+
+std::unique_ptr<PostgresStore::Connection> PostgresStore::connect() const {
+  // Opening the store fails fast (a wrong URL should not hang); once it has been open, a lost
+  // server is waited for up to the reconnect deadline (a restart, a failover).
+  const auto deadline = std::chrono::steady_clock::now() +
+                        (opened_ ? options_.reconnect_deadline : std::chrono::milliseconds(0));
+  auto pause = std::chrono::milliseconds(50);
+  for (;;) {
+    try {
+      return std::make_unique<Connection>(conninfo_);
+    } catch (const std::exception& error) {
+      if (std::chrono::steady_clock::now() + pause > deadline) {
+        throw StoreUnavailableError(
+            "cannot connect to PostgreSQL at " + redacted_ + ": " + clean(error.what()),
+            {{"url", redacted_}, {"retryable", true}});
+      }
+      std::this_thread::sleep_for(pause);
+      pause = std::min(pause * 2, std::chrono::milliseconds(1000));
+    }
+  }
+}
+
+std::unique_ptr<PostgresStore::Connection> PostgresStore::acquire() {
+  {
+    std::unique_lock lock(mutex_);
+    const int limit = options_.pool_size + options_.pool_overflow;
+    returned_.wait(lock, [&] { return !idle_.empty() || open_ < limit; });
+    if (!idle_.empty()) {
+      auto connection = std::move(idle_.back());
+      idle_.pop_back();
+      if (connection->connection->is_open()) return connection;
+      --open_;  // dropped by the server while idle: replace it below
+    }
+    ++open_;
+  }
+  try {
+    return connect();
+  } catch (...) {
+    std::lock_guard lock(mutex_);
+    --open_;
+    returned_.notify_one();
+    throw;
+  }
+}
+
+void PostgresStore::release(std::unique_ptr<Connection> connection) {
+  std::lock_guard lock(mutex_);
+  const bool keep = !connection->broken && connection->connection->is_open() &&
+                    static_cast<int>(idle_.size()) < options_.pool_size;
+  if (keep) {
+    idle_.push_back(std::move(connection));
+  } else {
+    --open_;  // overflow or broken: closed when `connection` goes out of scope
+  }
+  returned_.notify_one();
+}
+
+int PostgresStore::open_connections() const {
+  std::lock_guard lock(mutex_);
+  return open_;
+}
+
+template <class Read>
+auto PostgresStore::read(Read&& read) {
+  for (int attempt = 0;; ++attempt) {
+    auto connection = acquire();
+    try {
+      pqxx::nontransaction tx(*connection->connection);
+      auto result = read(tx, *connection);
+      release(std::move(connection));
+      return result;
+    } catch (const pqxx::broken_connection& error) {
+      connection->broken = true;
+      release(std::move(connection));
+      if (attempt == 1) not_committed(error);  // reads change nothing: one more try is safe
+    } catch (const pqxx::sql_error& error) {
+      release(std::move(connection));
+      statement_failed(error);
+    } catch (...) {
+      release(std::move(connection));
+      throw;
+    }
+  }
+}
+
+// ---- transactions -----------------------------------------------------------------------
+
+class PostgresStore::Transaction final : public StoreTransaction {
+ public:
+  explicit Transaction(PostgresStore& store) : store_(store), connection_(store.acquire()) {}
+
+  ~Transaction() override {
+    if (begun_ && !done_ && !connection_->broken) {
+      try {
+        pqxx::nontransaction tx(*connection_->connection);
+        tx.exec("ROLLBACK");
+      } catch (const std::exception&) {
+        connection_->broken = true;
+      }
+    }
+    store_.release(std::move(connection_));
+  }
+
+  std::optional<TaskRecord> lock_task(std::string_view id) override {
+    // Lock first, then read: in READ COMMITTED the second statement takes a new snapshot, so
+    // after waiting for a concurrent writer it sees that writer's events too (the subqueries
+    // of a FOR UPDATE statement would still see the old ones). One round trip either way.
+    const std::string quoted = quote().text(id);
+    const auto rows = query(
+        "SELECT 1 FROM tasks WHERE id = " + quoted + " FOR UPDATE; SELECT " + pg::kTaskColumns +
+        ", (SELECT coalesce(jsonb_object_agg(to_state, n), '{}')::text FROM (SELECT to_state, "
+        "count(*) AS n FROM state_transitions WHERE task_id = t.id GROUP BY to_state) s), "
+        "(SELECT coalesce(max(seq), 0) FROM state_transitions WHERE task_id = t.id) "
+        "FROM tasks t WHERE id = " +
+        quoted);
+    if (rows.empty()) return std::nullopt;
+    auto task = pg::read_task(rows[0]);
+    EventCounts counts;
+    const auto entries = nlohmann::json::parse(rows[0][16].c_str());
+    for (auto entry = entries.begin(); entry != entries.end(); ++entry) {
+      counts.entries[entry.key()] = entry.value().get<std::int64_t>();
+    }
+    counts.last_seq = rows[0][17].as<long long>();
+    events_[task.id] = std::move(counts);
+    return task;
+  }
+
+  void insert_task(const TaskRecord& task) override {
+    write(pg::insert_task(quote(), task), "tasks", task.id);
+    events_[task.id] = EventCounts{};
+  }
+
+  EventSummary summarize_events(std::string_view task_id, std::string_view state) override {
+    auto found = events_.find(std::string(task_id));
+    if (found == events_.end()) {
+      lock_task(task_id);
+      found = events_.find(std::string(task_id));
+      if (found == events_.end()) return EventSummary{};
+    }
+    const auto entries = found->second.entries.find(std::string(state));
+    return EventSummary{entries == found->second.entries.end() ? 0 : entries->second,
+                        found->second.last_seq};
+  }
+
+  void insert_transition(const TransitionRecord& event) override {
+    write(pg::insert_transition(quote(), event), "state_transitions", event.id);
+    auto& counts = events_[event.task_id];
+    counts.entries[event.to_state] += 1;
+    counts.last_seq = event.seq;
+  }
+
+  void update_task_state(std::string_view id, std::string_view state, std::int64_t version,
+                         std::int64_t retry_count, std::string_view updated_at) override {
+    const Quoter q = quote();
+    write("UPDATE tasks SET current_state = " + q.text(state) + ", version = " +
+          Quoter::number(version) + ", retry_count = " + Quoter::number(retry_count) +
+          ", updated_at = " + q.timestamp(updated_at) + " WHERE id = " + q.text(id) + ";");
+  }
+
+  void insert_audit(const AuditRecord& event) override {
+    write(pg::insert_audit(quote(), event), "audit_events", event.id);
+  }
+
+  std::optional<ArtifactRecord> find_artifact(std::string_view id) override {
+    const auto rows = query(std::string("SELECT ") + pg::kArtifactColumns +
+                            " FROM artifacts WHERE id = " + quote().text(id));
+    if (rows.empty()) return std::nullopt;
+    return pg::read_artifact(rows[0]);
+  }
+
+  void insert_artifact(const ArtifactRecord& artifact) override {
+    write(pg::insert_artifact(quote(), artifact), "artifacts", artifact.id);
+  }
+
+  std::int64_t lineage_max_version(std::string_view artifact_id) override {
+    return query(lineage(artifact_id) +
+                 " SELECT coalesce(max(version), 0) FROM artifacts WHERE id IN "
+                 "(SELECT id FROM lineage)")[0][0]
+        .as<long long>();
+  }
+
+  ArtifactRecord lineage_newest(std::string_view artifact_id) override {
+    const auto rows = query(lineage(artifact_id) + " SELECT " + pg::kArtifactColumns +
+                            " FROM artifacts WHERE id IN (SELECT id FROM lineage) "
+                            "ORDER BY version DESC, created_at DESC, id DESC LIMIT 1");
+    if (rows.empty())
+      throw StoreError("the lineage of artifact " + std::string(artifact_id) + " is empty");
+    return pg::read_artifact(rows[0]);
+  }
+
+  std::optional<ArtifactRecord> newest_artifact(std::string_view task_id,
+                                                const std::vector<std::string>& types) override {
+    const Quoter q = quote();
+    std::string list;
+    for (const auto& type : types) list.append(list.empty() ? "" : ",").append(q.text(type));
+    const auto rows =
+        query(std::string("SELECT ") + pg::kArtifactColumns +
+              " FROM artifacts WHERE task_id = " + q.text(task_id) + " AND artifact_type IN (" +
+              list + ") ORDER BY created_at DESC, id DESC LIMIT 1");
+    if (rows.empty()) return std::nullopt;
+    return pg::read_artifact(rows[0]);
+  }
+
+  std::optional<bool> validation_verdict(std::string_view task_id,
+                                         std::string_view artifact_hash) override {
+    const Quoter q = quote();
+    const auto rows = query(
+        "SELECT coalesce((metadata->>'passed')::boolean, false) FROM artifacts WHERE task_id = " +
+        q.text(task_id) +
+        " AND artifact_type = 'validation_report' AND metadata->>'artifact_hash' = " +
+        q.text(artifact_hash) + " ORDER BY created_at DESC, id DESC LIMIT 1");
+    if (rows.empty()) return std::nullopt;
+    return rows[0][0].as<bool>();
+  }
+
+  std::optional<ApprovalRecord> find_approval(std::string_view id) override {
+    const auto rows = query(std::string("SELECT ") + pg::kApprovalColumns +
+                            " FROM approval_requests WHERE id = " + quote().text(id));
+    if (rows.empty()) return std::nullopt;
+    return pg::read_approval(rows[0]);
+  }
+
+  std::optional<ApprovalRecord> latest_approval(std::string_view task_id) override {
+    const auto rows = query(std::string("SELECT ") + pg::kApprovalColumns +
+                            " FROM approval_requests WHERE task_id = " + quote().text(task_id) +
+                            " ORDER BY created_at DESC, id DESC LIMIT 1");
+    if (rows.empty()) return std::nullopt;
+    return pg::read_approval(rows[0]);
+  }
+
+  void insert_approval(const ApprovalRecord& request) override {
+    write(pg::insert_approval(quote(), request), "approval_requests", request.id);
+  }
+
+  bool decide_approval(std::string_view id, std::string_view status,
+                       const std::optional<std::string>& decided_by,
+                       const std::optional<std::string>& reason,
+                       std::string_view decided_at) override {
+    const Quoter q = quote();
+    // Compare-and-set, and a row lock: a concurrent decider waits, then finds it decided.
+    const auto rows =
+        query("UPDATE approval_requests SET status = " + q.text(status) +
+              ", decided_by = " + q.text(decided_by) + ", decision_reason = " + q.text(reason) +
+              ", decided_at = " + q.timestamp(decided_at) + " WHERE id = " + q.text(id) +
+              " AND status = 'PENDING' RETURNING id");
+    return rows.size() == 1;
+  }
+
+  std::vector<std::string> due_approvals(std::string_view now) override {
+    std::vector<std::string> ids;
+    for (const auto& row : query("SELECT id FROM approval_requests WHERE status = 'PENDING' "
+                                 "AND expires_at <= " +
+                                 quote().timestamp(now) + " ORDER BY expires_at, id")) {
+      ids.emplace_back(row[0].c_str());
+    }
+    return ids;
+  }
+
+  void insert_execution(const ExecutionRecord& execution) override {
+    write(pg::insert_execution(quote(), execution), "executions", execution.id);
+  }
+
+  std::optional<ExecutionRecord> find_execution(std::string_view id) override {
+    const auto rows = query(std::string("SELECT ") + pg::kExecutionColumns +
+                            " FROM executions WHERE id = " + quote().text(id) + " FOR UPDATE");
+    if (rows.empty()) return std::nullopt;
+    return pg::read_execution(rows[0]);
+  }
+
+  bool finish_execution(const ExecutionRecord& e) override {
+    const Quoter q = quote();
+    const auto rows = query(
+        "UPDATE executions SET status = " + q.text(e.status) + ", output = " + q.text(e.output) +
+        ", error = " + q.text(e.error) + ", duration_ms = " + Quoter::number(e.duration_ms) +
+        ", metadata = " + q.json(e.metadata_json) +
+        ", completed_at = " + q.timestamp(e.completed_at) + " WHERE id = " + q.text(e.id) +
+        " AND status IN ('PENDING', 'RUNNING') RETURNING id");
+    return rows.size() == 1;
+  }
+
+  bool add_tokens(std::string_view task_id, std::int64_t tokens) override {
+    const auto rows =
+        query("UPDATE tasks SET tokens_used = tokens_used + " + Quoter::number(tokens) +
+              " WHERE id = " + quote().text(task_id) + " AND tokens_used + " +
+              Quoter::number(tokens) + " <= token_budget RETURNING id");
+    return rows.size() == 1;
+  }
+
+  void insert_cost(const CostRecord& cost) override {
+    write(pg::insert_cost(quote(), cost), "cost_records", cost.id);
+  }
+
+  ResourceRecord upsert_resource(const ResourceRecord& r) override {
+    const Quoter q = quote();
+    const auto rows = query(
+        "INSERT INTO platform_resources (id, task_id, platform, resource_type, "
+        "platform_resource_id, definition, status, metadata, created_at, updated_at) VALUES (" +
+        q.text(r.id) + "," + q.text(r.task_id) + "," + q.text(r.platform) + "," +
+        q.text(r.resource_type) + "," + q.text(r.platform_resource_id) + "," +
+        q.json(r.definition_json) + "," + q.text(r.status) + "," + q.json(r.metadata_json) + "," +
+        q.timestamp(r.created_at) + "," + q.timestamp(r.updated_at) +
+        ") ON CONFLICT (task_id, platform, platform_resource_id) DO UPDATE SET "
+        "resource_type = excluded.resource_type, definition = excluded.definition, "
+        "status = excluded.status, metadata = excluded.metadata, "
+        "updated_at = excluded.updated_at RETURNING " +
+        pg::kResourceColumns);
+    return pg::read_resource(rows[0]);
+  }
+
+  void insert_log(const TaskLogRecord& entry) override {
+    write(pg::insert_log(quote(), entry), "task_logs", entry.id);
+  }
+
+  std::vector<std::string> prunable_tasks(std::string_view cutoff) override {
+    std::vector<std::string> ids;
+    for (const auto& row :
+         query("SELECT id FROM tasks WHERE current_state IN ('COMPLETED', 'CANCELLED') AND "
+               "updated_at < " +
+               quote().timestamp(cutoff) + " ORDER BY updated_at, id")) {
+      ids.emplace_back(row[0].c_str());
+    }
+    return ids;
+  }
+
+  void delete_task(std::string_view task_id) override {
+    const std::string id = quote().text(task_id);
+    std::string sql = std::string(kPostgresPruneExemption) + ";";
+    for (const char* table : {"state_transitions", "approval_requests", "executions",
+                              "platform_resources", "task_logs", "cost_records"}) {
+      sql += std::string("DELETE FROM ") + table + " WHERE task_id = " + id + ";";
+    }
+    // children before parents: the lineage's parent_id references stay satisfied
+    sql += "DELETE FROM artifacts WHERE task_id = " + id + " AND parent_id IS NOT NULL;";
+    sql += "DELETE FROM artifacts WHERE task_id = " + id + ";";
+    sql += "DELETE FROM tasks WHERE id = " + id + ";";  // audit_events.task_id: SET NULL
+    sql += "RESET aadap.prune;";
+    write(std::move(sql));
+  }
+
+  void commit() override {
+    std::string batch = begin_prefix() + pending_ + "COMMIT";
+    pending_.clear();
+    try {
+      pqxx::nontransaction tx(*connection_->connection);
+      tx.exec(batch);
+      done_ = true;
+    } catch (const pqxx::broken_connection& error) {
+      connection_->broken = true;
+      done_ = true;
+      resolve_in_doubt(error);
+    } catch (const pqxx::sql_error& error) {
+      statement_failed(error);
+    }
+  }
+
+ private:
+  Quoter quote() const { return Quoter(*connection_->connection); }
+
+  std::string begin_prefix() {
+    if (begun_) return {};
+    begun_ = true;
+    return "BEGIN;";
+  }
+
+  /// Queues a write; it reaches the server with the next read or the commit.
+  void write(std::string sql, const char* table = nullptr, const std::string& id = {}) {
+    if (table != nullptr && !marker_) marker_ = std::make_pair(std::string(table), id);
+    pending_ += sql;
+    if (pending_.back() != ';') pending_ += ';';
+  }
+
+  /// The queued writes and `sql` in one round trip; returns the result of `sql`.
+  pqxx::result query(const std::string& sql) {
+    std::string batch = begin_prefix() + pending_ + sql;
+    pending_.clear();
+    try {
+      pqxx::nontransaction tx(*connection_->connection);
+      return tx.exec(batch);
+    } catch (const pqxx::broken_connection& error) {
+      connection_->broken = true;
+      not_committed(error);
+    } catch (const pqxx::sql_error& error) {
+      statement_failed(error);
+    }
+  }
+
+  std::string lineage(std::string_view artifact_id) {
+    return "WITH RECURSIVE up (id, parent_id) AS (SELECT id, parent_id FROM artifacts WHERE id = " +
+           quote().text(artifact_id) +
+           " UNION ALL SELECT a.id, a.parent_id FROM artifacts a JOIN up ON a.id = up.parent_id"
+           "), lineage (id) AS (SELECT id FROM up WHERE parent_id IS NULL UNION ALL SELECT a.id "
+           "FROM artifacts a JOIN lineage ON a.parent_id = lineage.id)";
+  }
+
+  /// The link broke while COMMIT was on its way: look for this transaction's first row on a
+  /// new connection to learn whether it committed.
+  void resolve_in_doubt(const std::exception& error) {
+    if (!marker_) {
+      throw StoreError(
+          "the connection to PostgreSQL broke during COMMIT; whether it committed "
+          "is unknown: " +
+              clean(error.what()),
+          {{"in_doubt", true}});
+    }
+    const auto [table, id] = *marker_;
+    const bool committed = store_.read([&](pqxx::nontransaction& tx, Connection& c) {
+      return !tx.exec("SELECT 1 FROM " + table + " WHERE id = " + Quoter(*c.connection).text(id))
+                  .empty();
+    });
+    logger().warning("store.commit_in_doubt", "", log::kv("committed", committed),
+                     log::kv("table", table));
+    if (!committed) not_committed(error);
+  }
+
+  PostgresStore& store_;
+  std::unique_ptr<Connection> connection_;
+  std::string pending_;
+  bool begun_ = false;
+  bool done_ = false;
+  std::optional<std::pair<std::string, std::string>> marker_;
+  std::map<std::string, EventCounts> events_;
+};
+
+std::unique_ptr<StoreTransaction> PostgresStore::begin() {
+  return std::make_unique<Transaction>(*this);
+}
+
+// ---- reads (prepared statements) --------------------------------------------------------
+
+namespace {
+
+template <class Record, class Reader>
+std::vector<Record> all(const pqxx::result& rows, Reader reader) {
+  std::vector<Record> out;
+  out.reserve(rows.size());
+  for (const auto& row : rows) out.push_back(reader(row));
+  return out;
+}
+
+}  // namespace
+
+std::optional<TaskRecord> PostgresStore::get_task(std::string_view id) {
+  return read([&](pqxx::nontransaction& tx, Connection& c) -> std::optional<TaskRecord> {
+    const auto rows =
+        tx.exec_prepared(c.prepared("get_task", std::string("SELECT ") + pg::kTaskColumns +
+                                                    " FROM tasks WHERE id = $1"),
+                         std::string(id));
+    if (rows.empty()) return std::nullopt;
+    return pg::read_task(rows[0]);
+  });
+}
+
+std::vector<TaskRecord> PostgresStore::list_tasks(const TaskQuery& query) {
+  return read([&](pqxx::nontransaction& tx, Connection& c) {
+    const Quoter q(*c.connection);
+    // Only whitelisted identifiers reach the SQL text; every value is quoted by libpq.
+    std::string sql = std::string("SELECT ") + pg::kTaskColumns + " FROM tasks WHERE true";
+    if (!query.states.empty()) {
+      std::string list;
+      for (const auto& s : query.states) list.append(list.empty() ? "" : ",").append(q.text(s));
+      sql += " AND current_state IN (" + list + ")";
+    }
+    if (query.environment) sql += " AND environment = " + q.text(*query.environment);
+    if (query.platform) sql += " AND platform = " + q.text(*query.platform);
+    if (query.min_priority) sql += " AND priority >= " + std::to_string(*query.min_priority);
+    if (query.max_priority) sql += " AND priority <= " + std::to_string(*query.max_priority);
+    if (query.created_after) sql += " AND created_at >= " + q.timestamp(*query.created_after);
+    if (query.created_before) sql += " AND created_at < " + q.timestamp(*query.created_before);
+    const std::string direction = query.descending ? " DESC" : " ASC";
+    sql += " ORDER BY " + query.order_by + direction + ", id" + direction;
+    sql += " LIMIT " + std::to_string(query.limit) + " OFFSET " + std::to_string(query.offset);
+    return all<TaskRecord>(tx.exec(sql), pg::read_task);
+  });
+}
+
+std::vector<TransitionRecord> PostgresStore::history(std::string_view task_id) {
+  return read([&](pqxx::nontransaction& tx, Connection& c) {
+    return all<TransitionRecord>(
+        tx.exec_prepared(c.prepared("history", std::string("SELECT ") + pg::kTransitionColumns +
+                                                   " FROM state_transitions WHERE task_id = $1 "
+                                                   "ORDER BY seq"),
+                         std::string(task_id)),
+        pg::read_transition);
+  });
+}
+
+std::vector<AuditRecord> PostgresStore::audit(std::string_view task_id) {
+  return read([&](pqxx::nontransaction& tx, Connection& c) {
+    // Ids are time-ordered (UUIDv7): id order is write order, like SQLite's rowid.
+    return all<AuditRecord>(
+        tx.exec_prepared(c.prepared("audit", std::string("SELECT ") + pg::kAuditColumns +
+                                                 " FROM audit_events WHERE $1 = '' OR "
+                                                 "task_id = $1 ORDER BY created_at, id"),
+                         std::string(task_id)),
+        pg::read_audit);
+  });
+}
+
+std::optional<ArtifactRecord> PostgresStore::get_artifact(std::string_view id) {
+  return read([&](pqxx::nontransaction& tx, Connection& c) -> std::optional<ArtifactRecord> {
+    const auto rows =
+        tx.exec_prepared(c.prepared("get_artifact", std::string("SELECT ") + pg::kArtifactColumns +
+                                                        " FROM artifacts WHERE id = $1"),
+                         std::string(id));
+    if (rows.empty()) return std::nullopt;
+    return pg::read_artifact(rows[0]);
+  });
+}
+
+std::vector<ArtifactRecord> PostgresStore::artifacts(std::string_view task_id,
+                                                     const std::optional<std::string>& type) {
+  return read([&](pqxx::nontransaction& tx, Connection& c) {
+    return all<ArtifactRecord>(
+        tx.exec_prepared(c.prepared("artifacts", std::string("SELECT ") + pg::kArtifactColumns +
+                                                     " FROM artifacts WHERE task_id = $1 AND "
+                                                     "($2::text IS NULL OR artifact_type = $2) "
+                                                     "ORDER BY created_at, id"),
+                         std::string(task_id), type ? type->c_str() : nullptr),
+        pg::read_artifact);
+  });
+}
+
+std::optional<ApprovalRecord> PostgresStore::get_approval(std::string_view id) {
+  return read([&](pqxx::nontransaction& tx, Connection& c) -> std::optional<ApprovalRecord> {
+    const auto rows =
+        tx.exec_prepared(c.prepared("get_approval", std::string("SELECT ") + pg::kApprovalColumns +
+                                                        " FROM approval_requests WHERE id = $1"),
+                         std::string(id));
+    if (rows.empty()) return std::nullopt;
+    return pg::read_approval(rows[0]);
+  });
+}
+
+std::vector<ApprovalRecord> PostgresStore::approvals(std::string_view task_id,
+                                                     const std::optional<std::string>& status) {
+  return read([&](pqxx::nontransaction& tx, Connection& c) {
+    return all<ApprovalRecord>(
+        tx.exec_prepared(
+            c.prepared("approvals", std::string("SELECT ") + pg::kApprovalColumns +
+                                        " FROM approval_requests WHERE ($1 = '' OR task_id = $1) "
+                                        "AND ($2::text IS NULL OR status = $2) "
+                                        "ORDER BY created_at, id"),
+            std::string(task_id), status ? status->c_str() : nullptr),
+        pg::read_approval);
+  });
+}
+
+std::vector<ExecutionRecord> PostgresStore::executions(std::string_view task_id) {
+  return read([&](pqxx::nontransaction& tx, Connection& c) {
+    return all<ExecutionRecord>(
+        tx.exec_prepared(c.prepared("executions", std::string("SELECT ") + pg::kExecutionColumns +
+                                                      " FROM executions WHERE task_id = $1 "
+                                                      "ORDER BY created_at, id"),
+                         std::string(task_id)),
+        pg::read_execution);
+  });
+}
+
+std::vector<CostRecord> PostgresStore::costs(std::string_view task_id) {
+  return read([&](pqxx::nontransaction& tx, Connection& c) {
+    return all<CostRecord>(
+        tx.exec_prepared(c.prepared("costs", std::string("SELECT ") + pg::kCostColumns +
+                                                 " FROM cost_records WHERE task_id = $1 "
+                                                 "ORDER BY created_at, id"),
+                         std::string(task_id)),
+        pg::read_cost);
+  });
+}
+
+std::vector<ResourceRecord> PostgresStore::resources(std::string_view task_id) {
+  return read([&](pqxx::nontransaction& tx, Connection& c) {
+    return all<ResourceRecord>(
+        tx.exec_prepared(c.prepared("resources", std::string("SELECT ") + pg::kResourceColumns +
+                                                     " FROM platform_resources WHERE task_id = "
+                                                     "$1 ORDER BY created_at, id"),
+                         std::string(task_id)),
+        pg::read_resource);
+  });
+}
+
+std::vector<TaskLogRecord> PostgresStore::logs(std::string_view task_id) {
+  return read([&](pqxx::nontransaction& tx, Connection& c) {
+    return all<TaskLogRecord>(
+        tx.exec_prepared(c.prepared("logs", std::string("SELECT ") + pg::kTaskLogColumns +
+                                                " FROM task_logs WHERE task_id = $1 "
+                                                "ORDER BY created_at, id"),
+                         std::string(task_id)),
+        pg::read_task_log);
+  });
+}
+
+}  // namespace aadap::store
