@@ -250,45 +250,45 @@ store::ApprovalRecord TaskEngine::decide(std::string_view request_id, bool appro
 }
 
 bool TaskEngine::expire_one(std::string_view request_id, std::string_view correlation_id) {
-  std::vector<Applied> steps;
-  {
-    auto tx = store_->begin();
-    auto request = tx->find_approval(request_id);
-    const std::string now = utc_now_iso();
-    if (!request || request->status != "PENDING" || !request->expires_at ||
-        *request->expires_at > now) {
-      return false;
-    }
-    const std::string reason = "expired at " + *request->expires_at;
-    tx->decide_approval(request->id, "EXPIRED", std::string(kExpiryActor), reason, now);
-    const auto task = support::lock_task(*tx, request->task_id);
-    std::vector<const char*> path;
-    if (task.current_state == "APPROVAL_PENDING") path.push_back("IN_REVIEW");
-    if (task.current_state == "APPROVAL_PENDING" || task.current_state == "IN_REVIEW") {
-      path.push_back("REJECTED");
-    }
-    std::optional<GuardViolation> unused;  // system moves on a whitelisted path
-    for (const char* state : path) {
-      steps.push_back(apply(
-          *tx,
-          TransitionRequest{task.id, state, kExpiryActor, reason, "{}", std::nullopt, std::nullopt},
-          nlohmann::json{{"approval_id", request->id}}, correlation_id, unused, Route::approvals));
-    }
-    request->status = "EXPIRED";
-    audit_approval(*tx, *request, "approval.expired", kExpiryActor,
-                   {{"expires_at", *request->expires_at}}, correlation_id);
-    tx->commit();
-  }
-  committed(steps, correlation_id);
+  auto steps = guarded(
+      correlation_id,
+      [&](store::StoreTransaction& tx, auto& violation) -> std::optional<std::vector<Applied>> {
+        auto request = tx.find_approval(request_id);
+        const std::string now = utc_now_iso();
+        if (!request || request->status != "PENDING" || !request->expires_at ||
+            *request->expires_at > now) {
+          return std::nullopt;
+        }
+        const std::string reason = "expired at " + *request->expires_at;
+        tx.decide_approval(request->id, "EXPIRED", std::string(kExpiryActor), reason, now);
+        const auto task = support::lock_task(tx, request->task_id);
+        std::vector<const char*> path;
+        if (task.current_state == "APPROVAL_PENDING") path.push_back("IN_REVIEW");
+        if (task.current_state == "APPROVAL_PENDING" || task.current_state == "IN_REVIEW") {
+          path.push_back("REJECTED");
+        }
+        std::vector<Applied> applied;
+        for (const char* state : path) {  // a system move on a whitelisted path
+          applied.push_back(apply(tx,
+                                  TransitionRequest{task.id, state, kExpiryActor, reason, "{}",
+                                                    std::nullopt, std::nullopt},
+                                  nlohmann::json{{"approval_id", request->id}}, correlation_id,
+                                  violation, Route::approvals));
+        }
+        request->status = "EXPIRED";
+        audit_approval(tx, *request, "approval.expired", kExpiryActor,
+                       {{"expires_at", *request->expires_at}}, correlation_id);
+        return applied;
+      });
+  if (!steps) return false;
+  committed(*steps, correlation_id);
   return true;
 }
 
 std::vector<store::ApprovalRecord> TaskEngine::expire_due(std::string_view correlation_id) {
-  std::vector<std::string> due;
-  {
-    auto tx = store_->begin();
-    due = tx->due_approvals(utc_now_iso());
-  }  // read only: rolled back
+  const auto due = guarded(correlation_id, [&](store::StoreTransaction& tx, auto&) {
+    return tx.due_approvals(utc_now_iso());
+  });
   std::vector<store::ApprovalRecord> expired;
   for (const auto& id : due) {
     if (expire_one(id, correlation_id)) expired.push_back(*store_->get_approval(id));

@@ -47,18 +47,19 @@ store::ArtifactRecord TaskEngine::add_artifact(const NewArtifact& spec, std::str
   artifact.edit_message = spec.edit_message;
   artifact.metadata_json = metadata.dump();
   artifact.created_at = utc_now_iso();
-  auto tx = store_->begin();
-  support::lock_task(*tx, spec.task_id);
-  if (spec.parent_id) {
-    const auto parent = tx->find_artifact(*spec.parent_id);
-    if (!parent || parent->task_id != spec.task_id) {
-      support::not_found("parent artifact of this task", *spec.parent_id);
+  guarded(correlation_id, [&](store::StoreTransaction& tx, auto&) {
+    support::lock_task(tx, spec.task_id);
+    if (spec.parent_id) {
+      const auto parent = tx.find_artifact(*spec.parent_id);
+      if (!parent || parent->task_id != spec.task_id) {
+        support::not_found("parent artifact of this task", *spec.parent_id);
+      }
+      // The task row lock serialises editors, so two edits never take the same version.
+      artifact.version = tx.lineage_max_version(*spec.parent_id) + 1;
     }
-    // The task row lock serialises editors, so two edits never take the same version.
-    artifact.version = tx->lineage_max_version(*spec.parent_id) + 1;
-  }
-  support::insert_artifact_audited(*tx, artifact, actor, correlation_id);
-  tx->commit();
+    support::insert_artifact_audited(tx, artifact, actor, correlation_id);
+    return true;
+  });
   support::logger().info("artifact.created", correlation_id, log::kv("task_id", artifact.task_id),
                          log::kv("artifact_id", artifact.id),
                          log::kv("artifact_type", artifact.artifact_type),
@@ -99,10 +100,11 @@ store::ArtifactRecord TaskEngine::record_validation(const ValidationResult& resu
       {"risk_level",
        result.risk_level}}.dump();
   report.created_at = utc_now_iso();
-  auto tx = store_->begin();
-  support::lock_task(*tx, code->task_id);
-  support::insert_artifact_audited(*tx, report, actor, correlation_id);
-  tx->commit();
+  guarded(correlation_id, [&](store::StoreTransaction& tx, auto&) {
+    support::lock_task(tx, code->task_id);
+    support::insert_artifact_audited(tx, report, actor, correlation_id);
+    return true;
+  });
   return report;
 }
 

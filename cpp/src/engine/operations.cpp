@@ -36,35 +36,36 @@ store::ExecutionRecord TaskEngine::start_execution(const ExecutionStart& start,
   }
   const auto metadata = support::parse_object(start.metadata_json, "execution metadata");
   if (actor.empty()) throw InvalidArgumentError("starting an execution needs an actor");
-  auto tx = store_->begin();
-  const auto task = support::lock_task(*tx, start.task_id);
-  if (start.code_artifact_id) {
-    const auto code = tx->find_artifact(*start.code_artifact_id);
-    if (!code || code->task_id != task.id) {
-      support::not_found("artifact of this task", *start.code_artifact_id);
+  return guarded(correlation_id, [&](store::StoreTransaction& tx, auto&) {
+    const auto task = support::lock_task(tx, start.task_id);
+    if (start.code_artifact_id) {
+      const auto code = tx.find_artifact(*start.code_artifact_id);
+      if (!code || code->task_id != task.id) {
+        support::not_found("artifact of this task", *start.code_artifact_id);
+      }
     }
-  }
-  store::ExecutionRecord execution;
-  execution.id = new_uuid7();
-  execution.task_id = task.id;
-  execution.environment = task.environment;  // INV-05: the task's, never the caller's
-  execution.platform = start.platform ? start.platform : task.platform;
-  execution.status = "RUNNING";
-  execution.code_artifact_id = start.code_artifact_id;
-  execution.metadata_json = metadata.dump();
-  execution.created_at = utc_now_iso();
-  execution.started_at = execution.created_at;
-  tx->insert_execution(execution);
-  write_audit(
-      *tx, task.id, "execution.started", actor,
-      "start on " + execution.platform.value_or("unknown platform"), "execution", execution.id,
-      {{"environment", execution.environment},
-       {"platform", execution.platform ? nlohmann::json(*execution.platform) : nlohmann::json()},
-       {"code_artifact_id", execution.code_artifact_id ? nlohmann::json(*execution.code_artifact_id)
-                                                       : nlohmann::json()}},
-      correlation_id);
-  tx->commit();
-  return execution;
+    store::ExecutionRecord execution;
+    execution.id = new_uuid7();
+    execution.task_id = task.id;
+    execution.environment = task.environment;  // INV-05: the task's, never the caller's
+    execution.platform = start.platform ? start.platform : task.platform;
+    execution.status = "RUNNING";
+    execution.code_artifact_id = start.code_artifact_id;
+    execution.metadata_json = metadata.dump();
+    execution.created_at = utc_now_iso();
+    execution.started_at = execution.created_at;
+    tx.insert_execution(execution);
+    write_audit(
+        tx, task.id, "execution.started", actor,
+        "start on " + execution.platform.value_or("unknown platform"), "execution", execution.id,
+        {{"environment", execution.environment},
+         {"platform", execution.platform ? nlohmann::json(*execution.platform) : nlohmann::json()},
+         {"code_artifact_id", execution.code_artifact_id
+                                  ? nlohmann::json(*execution.code_artifact_id)
+                                  : nlohmann::json()}},
+        correlation_id);
+    return execution;
+  });
 }
 
 store::ExecutionRecord TaskEngine::finish_execution(const ExecutionFinish& finish,
@@ -75,38 +76,38 @@ store::ExecutionRecord TaskEngine::finish_execution(const ExecutionFinish& finis
                         "final execution status");
   const auto extra = support::parse_object(finish.metadata_json, "execution metadata");
   if (actor.empty()) throw InvalidArgumentError("finishing an execution needs an actor");
-  auto tx = store_->begin();
-  auto execution = tx->find_execution(finish.execution_id);
-  if (!execution) support::not_found("execution", finish.execution_id);
-  if (execution->status != "RUNNING" && execution->status != "PENDING") {
-    throw InvalidArgumentError("execution " + execution->id + " already finished with status " +
-                               execution->status);
-  }
-  auto metadata = support::parse_object(execution->metadata_json, "execution metadata");
-  metadata.update(extra);
-  const auto now = std::chrono::system_clock::now();
-  execution->status = finish.status;
-  execution->output = finish.output;
-  execution->error = finish.error;
-  execution->metadata_json = metadata.dump();
-  execution->completed_at = utc_iso(now);
-  if (const auto started = parse_utc_iso(execution->started_at.value_or(""))) {
-    execution->duration_ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(now - *started).count();
-  }
-  if (!tx->finish_execution(*execution)) {
-    throw ConcurrencyError("execution " + execution->id + " was finished by someone else");
-  }
-  write_audit(
-      *tx, execution->task_id, "execution.finished", actor, "finish " + finish.status, "execution",
-      execution->id,
-      {{"status", finish.status},
-       {"duration_ms",
-        execution->duration_ms ? nlohmann::json(*execution->duration_ms) : nlohmann::json()},
-       {"error", finish.error ? nlohmann::json(finish.error->substr(0, 500)) : nlohmann::json()}},
-      correlation_id);
-  tx->commit();
-  return std::move(*execution);
+  return guarded(correlation_id, [&](store::StoreTransaction& tx, auto&) {
+    auto execution = tx.find_execution(finish.execution_id);
+    if (!execution) support::not_found("execution", finish.execution_id);
+    if (execution->status != "RUNNING" && execution->status != "PENDING") {
+      throw InvalidArgumentError("execution " + execution->id + " already finished with status " +
+                                 execution->status);
+    }
+    auto metadata = support::parse_object(execution->metadata_json, "execution metadata");
+    metadata.update(extra);
+    const auto now = std::chrono::system_clock::now();
+    execution->status = finish.status;
+    execution->output = finish.output;
+    execution->error = finish.error;
+    execution->metadata_json = metadata.dump();
+    execution->completed_at = utc_iso(now);
+    if (const auto started = parse_utc_iso(execution->started_at.value_or(""))) {
+      execution->duration_ms =
+          std::chrono::duration_cast<std::chrono::milliseconds>(now - *started).count();
+    }
+    if (!tx.finish_execution(*execution)) {
+      throw ConcurrencyError("execution " + execution->id + " was finished by someone else");
+    }
+    write_audit(
+        tx, execution->task_id, "execution.finished", actor, "finish " + finish.status, "execution",
+        execution->id,
+        {{"status", finish.status},
+         {"duration_ms",
+          execution->duration_ms ? nlohmann::json(*execution->duration_ms) : nlohmann::json()},
+         {"error", finish.error ? nlohmann::json(finish.error->substr(0, 500)) : nlohmann::json()}},
+        correlation_id);
+    return std::move(*execution);
+  });
 }
 
 std::vector<store::ExecutionRecord> TaskEngine::executions(std::string_view task_id) {
@@ -187,11 +188,10 @@ store::ResourceRecord TaskEngine::record_resource(const store::ResourceRecord& s
   resource.metadata_json = support::parse_object(spec.metadata_json, "resource metadata").dump();
   resource.id = new_uuid7();
   resource.created_at = resource.updated_at = utc_now_iso();
-  auto tx = store_->begin();
-  support::lock_task(*tx, spec.task_id);
-  auto stored = tx->upsert_resource(resource);
-  tx->commit();
-  return stored;
+  return guarded("", [&](store::StoreTransaction& tx, auto&) {
+    support::lock_task(tx, spec.task_id);
+    return tx.upsert_resource(resource);
+  });
 }
 
 std::vector<store::ResourceRecord> TaskEngine::resources(std::string_view task_id) {
@@ -210,10 +210,11 @@ store::TaskLogRecord TaskEngine::log(std::string_view task_id, std::string_view 
   store::TaskLogRecord entry{new_uuid7(),          std::string(task_id),        std::string(level),
                              std::string(message), correlation(correlation_id), source,
                              utc_now_iso()};
-  auto tx = store_->begin();
-  support::lock_task(*tx, task_id);
-  tx->insert_log(entry);
-  tx->commit();
+  guarded(correlation_id, [&](store::StoreTransaction& tx, auto&) {
+    support::lock_task(tx, task_id);
+    tx.insert_log(entry);
+    return true;
+  });
   return entry;
 }
 
@@ -231,29 +232,29 @@ std::vector<std::string> TaskEngine::prune(std::string_view cutoff, std::string_
         std::string(cutoff.substr(0, 40)) + "')");
   }
   if (actor.empty()) throw InvalidArgumentError("prune needs an actor");
-  std::vector<std::string> candidates;
-  {
-    auto tx = store_->begin();
-    candidates = tx->prunable_tasks(cutoff);
-  }  // read only: rolled back
+  const auto candidates = guarded(correlation_id, [&](store::StoreTransaction& tx, auto&) {
+    return tx.prunable_tasks(cutoff);
+  });
   std::vector<std::string> pruned;
   for (const auto& id : candidates) {
-    auto tx = store_->begin();  // one task per transaction: a long prune never blocks for long
-    const auto task = tx->lock_task(id);
-    if (!task || task->updated_at >= cutoff ||
-        (task->current_state != "COMPLETED" && task->current_state != "CANCELLED")) {
-      continue;  // changed or gone since the scan
-    }
-    tx->delete_task(id);
-    write_audit(*tx, std::nullopt, "task.pruned", actor, "prune task", "task", id,
-                {{"task_id", id},
-                 {"title", task->title},
-                 {"final_state", task->current_state},
-                 {"updated_at", task->updated_at},
-                 {"older_than", std::string(cutoff)}},
-                correlation_id);
-    tx->commit();
-    pruned.push_back(id);
+    // One task per transaction: a long prune never holds the store for long.
+    const bool removed = guarded(correlation_id, [&](store::StoreTransaction& tx, auto&) {
+      const auto task = tx.lock_task(id);
+      if (!task || task->updated_at >= cutoff ||
+          (task->current_state != "COMPLETED" && task->current_state != "CANCELLED")) {
+        return false;  // changed or gone since the scan
+      }
+      tx.delete_task(id);
+      write_audit(tx, std::nullopt, "task.pruned", actor, "prune task", "task", id,
+                  {{"task_id", id},
+                   {"title", task->title},
+                   {"final_state", task->current_state},
+                   {"updated_at", task->updated_at},
+                   {"older_than", std::string(cutoff)}},
+                  correlation_id);
+      return true;
+    });
+    if (removed) pruned.push_back(id);
   }
   return pruned;
 }

@@ -75,14 +75,15 @@ store::TaskRecord TaskEngine::create_task(const NewTask& spec, std::string_view 
   task.metadata_json = metadata.dump();
   task.created_at = task.updated_at = utc_now_iso();
 
-  auto tx = store_->begin();
-  tx->insert_task(task);
-  tx->insert_audit(store::AuditRecord{
-      new_uuid7(), correlation(correlation_id), task.id, "task.created", std::string(actor),
-      "create", std::string("task"), task.id,
-      nlohmann::json{{"title", task.title}, {"environment", task.environment}}.dump(),
-      task.created_at});
-  tx->commit();
+  guarded(correlation_id, [&](store::StoreTransaction& tx, auto&) {
+    tx.insert_task(task);
+    tx.insert_audit(store::AuditRecord{
+        new_uuid7(), correlation(correlation_id), task.id, "task.created", std::string(actor),
+        "create", std::string("task"), task.id,
+        nlohmann::json{{"title", task.title}, {"environment", task.environment}}.dump(),
+        task.created_at});
+    return true;
+  });
   logger().info("task.created", correlation_id, log::kv("task_id", task.id),
                 log::kv("task_environment", task.environment));
   return task;

@@ -154,6 +154,12 @@ std::unique_ptr<PostgresStore::Connection> PostgresStore::acquire() {
 
 void PostgresStore::release(std::unique_ptr<Connection> connection) {
   std::lock_guard lock(mutex_);
+  if (connection->broken) {
+    // One broken link usually means the server restarted or failed over: the idle ones are
+    // as dead, so they are dropped too rather than handed out to fail one by one.
+    open_ -= static_cast<int>(idle_.size());
+    idle_.clear();
+  }
   const bool keep = !connection->broken && connection->connection->is_open() &&
                     static_cast<int>(idle_.size()) < options_.pool_size;
   if (keep) {
@@ -174,8 +180,10 @@ auto PostgresStore::read(Read&& read) {
   for (int attempt = 0;; ++attempt) {
     auto connection = acquire();
     try {
-      pqxx::nontransaction tx(*connection->connection);
-      auto result = read(tx, *connection);
+      auto result = [&] {
+        pqxx::nontransaction tx(*connection->connection);  // closed before the release below
+        return read(tx, *connection);
+      }();
       release(std::move(connection));
       return result;
     } catch (const pqxx::broken_connection& error) {

@@ -34,6 +34,10 @@ SqliteStatement::~SqliteStatement() {
 }
 
 SqliteStatement& SqliteStatement::bind(int index, std::string_view text) {
+  if (text.find('\0') != std::string_view::npos) {
+    // Refused as on PostgreSQL, which cannot store NUL: both stores take the same text.
+    throw InvalidArgumentError("text values cannot contain NUL bytes: remove the \\0");
+  }
   const int rc =
       sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
   if (rc != SQLITE_OK) fail(db_, rc, "binding a parameter failed");

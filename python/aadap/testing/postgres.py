@@ -90,6 +90,7 @@ class PostgresCluster:
         self.database = database
         self.user = user
         self.port: int | None = None
+        self._options: str | None = None
         self._dir: Path | None = None
         self._bin: Path | None = None
         self._account = _server_account()
@@ -147,6 +148,7 @@ class PostgresCluster:
                     self._bin / "pg_ctl", "-D", data, "-o", options, "-l", self._dir / "log",
                     "-w", "-t", str(int(max(1, deadline - time.monotonic()))), "start",
                 )  # fmt: skip
+                self._options = options
                 break
             except AadapError:
                 if time.monotonic() > deadline:
@@ -158,6 +160,17 @@ class PostgresCluster:
             self.database,
         )  # fmt: skip
         return self.url
+
+    def restart(self, mode: str = "fast") -> None:
+        """Stop (``pg_ctl stop -m <mode>``) and start again on the same port: clients'
+        connections break, the data stays."""
+        if self._dir is None or self._bin is None or self._options is None:
+            raise AadapError("the PostgreSQL cluster is not running; call start() first")
+        data = self._dir / "data"
+        self._run(self._bin / "pg_ctl", "-D", data, "-m", mode, "-w", "stop")
+        # -l: the server must not inherit our pipes, or waiting for pg_ctl never ends
+        self._run(self._bin / "pg_ctl", "-D", data, "-o", self._options, "-l", self._dir / "log",
+                  "-w", "start")  # fmt: skip
 
     def stop(self) -> None:
         """Stop the server and delete its files (safe to call twice)."""

@@ -234,6 +234,8 @@ class TaskEngine {
   /// false when the request is not due (or not PENDING any more).
   bool expire_one(std::string_view request_id, std::string_view correlation_id);
 
+  static constexpr int kStoreAttempts = 3;
+
   std::shared_ptr<store::Store> store_;
   std::shared_ptr<memory::WorkingMemory> checkpoints_;
   std::int64_t default_token_budget_;
@@ -245,16 +247,22 @@ class TaskEngine {
 
 template <class Body>
 auto TaskEngine::guarded(std::string_view correlation_id, Body&& body) {
-  std::optional<GuardViolation> violation;
-  try {
-    auto tx = store_->begin();
-    auto result = body(*tx, violation);
-    tx->commit();
-    return result;
-  } catch (const Error&) {
-    // The transaction rolled back while unwinding; a refusal is recorded on its own.
-    if (violation) record_guard_violation(*violation, correlation_id);
-    throw;
+  for (int attempt = 1;; ++attempt) {
+    std::optional<GuardViolation> violation;
+    try {
+      auto tx = store_->begin();
+      auto result = body(*tx, violation);
+      tx->commit();
+      return result;
+    } catch (const StoreUnavailableError& error) {
+      // The connection broke before anything committed (the store says so): run the whole
+      // operation again from the stored state, a few times, while the store reconnects.
+      if (attempt >= kStoreAttempts || !error.details().value("retryable", false)) throw;
+    } catch (const Error&) {
+      // The transaction rolled back while unwinding; a refusal is recorded on its own.
+      if (violation) record_guard_violation(*violation, correlation_id);
+      throw;
+    }
   }
 }
 
