@@ -8,7 +8,8 @@ Python loop would mint them; the engine's are time-ordered UUIDv7. Reported: dur
 transitions/s with synchronous FULL and NORMAL and the ratio of time per transition;
 transition_many throughput; get_task and history (20 events) reads/s.
 
-    .venv/bin/python bench/lifecycle.py
+    .venv/bin/python bench/lifecycle.py                      # SQLite
+    .venv/bin/python bench/lifecycle.py --backend postgres   # see lifecycle_postgres.py
 """
 
 from __future__ import annotations
@@ -150,4 +151,13 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
+    if parser.parse_args().backend == "postgres":
+        import lifecycle_postgres
+
+        lifecycle_postgres.main()
+    else:
+        main()

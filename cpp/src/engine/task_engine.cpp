@@ -103,7 +103,11 @@ std::vector<store::TaskRecord> TaskEngine::transition_many(
     metadata.push_back(support::parse_object(request.metadata_json, "transition metadata"));
     if (request.actor.empty()) throw InvalidArgumentError("a transition needs an actor");
   }
+  std::vector<std::string> ids;
+  ids.reserve(requests.size());
+  for (const auto& request : requests) ids.push_back(request.task_id);
   auto steps = guarded(correlation_id, [&](store::StoreTransaction& tx, auto& violation) {
+    if (ids.size() > 1) tx.lock_tasks(ids);
     std::vector<Applied> applied;
     applied.reserve(requests.size());
     for (std::size_t i = 0; i < requests.size(); ++i) {

@@ -206,22 +206,26 @@ std::string insert_task(const Quoter& q, const TaskRecord& t) {
          q.timestamp(t.created_at) + "," + q.timestamp(t.updated_at) + ");";
 }
 
-std::string insert_transition(const Quoter& q, const TransitionRecord& e) {
-  return "INSERT INTO state_transitions (id, task_id, seq, from_state, to_state, actor, reason, "
-         "metadata, correlation_id, created_at) VALUES (" +
-         q.text(e.id) + "," + q.text(e.task_id) + "," + Quoter::number(e.seq) + "," +
+const char* const kInsertTransitions =
+    "INSERT INTO state_transitions (id, task_id, seq, from_state, to_state, actor, reason, "
+    "metadata, correlation_id, created_at) VALUES ";
+
+std::string transition_values(const Quoter& q, const TransitionRecord& e) {
+  return "(" + q.text(e.id) + "," + q.text(e.task_id) + "," + Quoter::number(e.seq) + "," +
          q.text(e.from_state) + "," + q.text(e.to_state) + "," + q.text(e.actor) + "," +
          q.text(e.reason) + "," + q.json(e.metadata_json) + "," + q.text(e.correlation_id) + "," +
-         q.timestamp(e.created_at) + ");";
+         q.timestamp(e.created_at) + ")";
 }
 
-std::string insert_audit(const Quoter& q, const AuditRecord& a) {
-  return "INSERT INTO audit_events (id, correlation_id, task_id, event_type, actor, action, "
-         "resource_type, resource_id, details, created_at) VALUES (" +
-         q.text(a.id) + "," + q.text(a.correlation_id) + "," + q.text(a.task_id) + "," +
+const char* const kInsertAudits =
+    "INSERT INTO audit_events (id, correlation_id, task_id, event_type, actor, action, "
+    "resource_type, resource_id, details, created_at) VALUES ";
+
+std::string audit_values(const Quoter& q, const AuditRecord& a) {
+  return "(" + q.text(a.id) + "," + q.text(a.correlation_id) + "," + q.text(a.task_id) + "," +
          q.text(a.event_type) + "," + q.text(a.actor) + "," + q.text(a.action) + "," +
          q.text(a.resource_type) + "," + q.text(a.resource_id) + "," + q.json(a.details_json) +
-         "," + q.timestamp(a.created_at) + ");";
+         "," + q.timestamp(a.created_at) + ")";
 }
 
 std::string insert_artifact(const Quoter& q, const ArtifactRecord& a) {

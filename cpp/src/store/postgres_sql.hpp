@@ -52,8 +52,11 @@ ResourceRecord read_resource(const pqxx::row& row);
 TaskLogRecord read_task_log(const pqxx::row& row);
 
 std::string insert_task(const Quoter& q, const TaskRecord& t);
-std::string insert_transition(const Quoter& q, const TransitionRecord& e);
-std::string insert_audit(const Quoter& q, const AuditRecord& a);
+/// Events and audit rows go in as multi-row INSERTs: the statement head and one row's values.
+extern const char* const kInsertTransitions;
+std::string transition_values(const Quoter& q, const TransitionRecord& e);
+extern const char* const kInsertAudits;
+std::string audit_values(const Quoter& q, const AuditRecord& a);
 std::string insert_artifact(const Quoter& q, const ArtifactRecord& a);
 std::string insert_approval(const Quoter& q, const ApprovalRecord& a);
 std::string insert_execution(const Quoter& q, const ExecutionRecord& e);

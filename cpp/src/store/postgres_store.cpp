@@ -19,6 +19,15 @@ namespace {
 
 using pg::Quoter;
 
+/// A task row's new state, quoted, waiting for the batched UPDATE.
+struct TaskUpdate {
+  std::string id;
+  std::string state;
+  std::int64_t version = 0;
+  std::int64_t retry_count = 0;
+  std::string updated_at;
+};
+
 const log::Logger& logger() {
   static const log::Logger instance("aadap.store");
   return instance;
@@ -219,32 +228,28 @@ class PostgresStore::Transaction final : public StoreTransaction {
   }
 
   std::optional<TaskRecord> lock_task(std::string_view id) override {
-    // Lock first, then read: in READ COMMITTED the second statement takes a new snapshot, so
-    // after waiting for a concurrent writer it sees that writer's events too (the subqueries
-    // of a FOR UPDATE statement would still see the old ones). One round trip either way.
-    const std::string quoted = quote().text(id);
-    const auto rows = query(
-        "SELECT 1 FROM tasks WHERE id = " + quoted + " FOR UPDATE; SELECT " + pg::kTaskColumns +
-        ", (SELECT coalesce(jsonb_object_agg(to_state, n), '{}')::text FROM (SELECT to_state, "
-        "count(*) AS n FROM state_transitions WHERE task_id = t.id GROUP BY to_state) s), "
-        "(SELECT coalesce(max(seq), 0) FROM state_transitions WHERE task_id = t.id) "
-        "FROM tasks t WHERE id = " +
-        quoted);
-    if (rows.empty()) return std::nullopt;
-    auto task = pg::read_task(rows[0]);
-    EventCounts counts;
-    const auto entries = nlohmann::json::parse(rows[0][16].c_str());
-    for (auto entry = entries.begin(); entry != entries.end(); ++entry) {
-      counts.entries[entry.key()] = entry.value().get<std::int64_t>();
+    const auto cached = tasks_.find(std::string(id));
+    if (cached != tasks_.end()) return cached->second;  // locked by lock_tasks
+    lock_and_read(quote().text(id));
+    const auto found = tasks_.find(std::string(id));
+    if (found == tasks_.end()) return std::nullopt;
+    return found->second;
+  }
+
+  void lock_tasks(const std::vector<std::string>& ids) override {
+    const Quoter q = quote();
+    std::set<std::string> unique(ids.begin(), ids.end());
+    std::string list;
+    for (const auto& id : unique) {
+      if (tasks_.count(id) == 0) list.append(list.empty() ? "" : ",").append(q.text(id));
     }
-    counts.last_seq = rows[0][17].as<long long>();
-    events_[task.id] = std::move(counts);
-    return task;
+    if (!list.empty()) lock_and_read(list);
   }
 
   void insert_task(const TaskRecord& task) override {
     write(pg::insert_task(quote(), task), "tasks", task.id);
     events_[task.id] = EventCounts{};
+    tasks_[task.id] = task;
   }
 
   EventSummary summarize_events(std::string_view task_id, std::string_view state) override {
@@ -260,7 +265,8 @@ class PostgresStore::Transaction final : public StoreTransaction {
   }
 
   void insert_transition(const TransitionRecord& event) override {
-    write(pg::insert_transition(quote(), event), "state_transitions", event.id);
+    mark("state_transitions", event.id);
+    events_rows_.push_back(pg::transition_values(quote(), event));
     auto& counts = events_[event.task_id];
     counts.entries[event.to_state] += 1;
     counts.last_seq = event.seq;
@@ -269,13 +275,21 @@ class PostgresStore::Transaction final : public StoreTransaction {
   void update_task_state(std::string_view id, std::string_view state, std::int64_t version,
                          std::int64_t retry_count, std::string_view updated_at) override {
     const Quoter q = quote();
-    write("UPDATE tasks SET current_state = " + q.text(state) + ", version = " +
-          Quoter::number(version) + ", retry_count = " + Quoter::number(retry_count) +
-          ", updated_at = " + q.timestamp(updated_at) + " WHERE id = " + q.text(id) + ";");
+    // The last update of a task in this transaction is the one that counts.
+    task_updates_[std::string(id)] =
+        TaskUpdate{q.text(id), q.text(state), version, retry_count, q.timestamp(updated_at)};
+    const auto cached = tasks_.find(std::string(id));
+    if (cached != tasks_.end()) {
+      cached->second.current_state = std::string(state);
+      cached->second.version = version;
+      cached->second.retry_count = retry_count;
+      cached->second.updated_at = std::string(updated_at);
+    }
   }
 
   void insert_audit(const AuditRecord& event) override {
-    write(pg::insert_audit(quote(), event), "audit_events", event.id);
+    mark("audit_events", event.id);
+    audit_rows_.push_back(pg::audit_values(quote(), event));
   }
 
   std::optional<ArtifactRecord> find_artifact(std::string_view id) override {
@@ -396,6 +410,7 @@ class PostgresStore::Transaction final : public StoreTransaction {
   }
 
   bool add_tokens(std::string_view task_id, std::int64_t tokens) override {
+    tasks_.erase(std::string(task_id));  // tokens_used changes in the database only
     const auto rows =
         query("UPDATE tasks SET tokens_used = tokens_used + " + Quoter::number(tokens) +
               " WHERE id = " + quote().text(task_id) + " AND tokens_used + " +
@@ -440,6 +455,8 @@ class PostgresStore::Transaction final : public StoreTransaction {
   }
 
   void delete_task(std::string_view task_id) override {
+    tasks_.erase(std::string(task_id));
+    events_.erase(std::string(task_id));
     const std::string id = quote().text(task_id);
     std::string sql = std::string(kPostgresPruneExemption) + ";";
     for (const char* table : {"state_transitions", "approval_requests", "executions",
@@ -455,8 +472,7 @@ class PostgresStore::Transaction final : public StoreTransaction {
   }
 
   void commit() override {
-    std::string batch = begin_prefix() + pending_ + "COMMIT";
-    pending_.clear();
+    const std::string batch = take_pending() + "COMMIT";
     try {
       pqxx::nontransaction tx(*connection_->connection);
       tx.exec(batch);
@@ -473,6 +489,32 @@ class PostgresStore::Transaction final : public StoreTransaction {
  private:
   Quoter quote() const { return Quoter(*connection_->connection); }
 
+  /// Locks the tasks of `quoted_ids` (in id order, so concurrent batches never deadlock),
+  /// then reads them with their event summaries into the caches. Lock first, then read: in
+  /// READ COMMITTED the second statement takes a new snapshot, so after waiting for a
+  /// concurrent writer it sees that writer's events too. One round trip.
+  void lock_and_read(const std::string& quoted_ids) {
+    const auto rows = query(
+        "SELECT 1 FROM tasks WHERE id IN (" + quoted_ids + ") ORDER BY id FOR UPDATE; SELECT " +
+        pg::kTaskColumns +
+        ", (SELECT coalesce(jsonb_object_agg(to_state, n), '{}')::text FROM (SELECT to_state, "
+        "count(*) AS n FROM state_transitions WHERE task_id = t.id GROUP BY to_state) s), "
+        "(SELECT coalesce(max(seq), 0) FROM state_transitions WHERE task_id = t.id) "
+        "FROM tasks t WHERE id IN (" +
+        quoted_ids + ")");
+    for (const auto& row : rows) {
+      auto task = pg::read_task(row);
+      EventCounts counts;
+      const auto entries = nlohmann::json::parse(row[16].c_str());
+      for (auto entry = entries.begin(); entry != entries.end(); ++entry) {
+        counts.entries[entry.key()] = entry.value().get<std::int64_t>();
+      }
+      counts.last_seq = row[17].as<long long>();
+      events_[task.id] = std::move(counts);
+      tasks_[task.id] = std::move(task);
+    }
+  }
+
   std::string begin_prefix() {
     if (begun_) return {};
     begun_ = true;
@@ -481,15 +523,58 @@ class PostgresStore::Transaction final : public StoreTransaction {
 
   /// Queues a write; it reaches the server with the next read or the commit.
   void write(std::string sql, const char* table = nullptr, const std::string& id = {}) {
-    if (table != nullptr && !marker_) marker_ = std::make_pair(std::string(table), id);
+    if (table != nullptr) mark(table, id);
     pending_ += sql;
     if (pending_.back() != ';') pending_ += ';';
   }
 
+  /// Remembers the transaction's first inserted row, to settle a commit left in doubt.
+  void mark(const char* table, const std::string& id) {
+    if (!marker_) marker_ = std::make_pair(std::string(table), id);
+  }
+
+  /// Everything queued, as SQL: the writes in order, then the events, the task updates and
+  /// the audit rows as one multi-row statement each (they only reference rows written
+  /// before them), so a batch of a thousand transitions is three statements, not 3,000.
+  std::string take_pending() {
+    std::string sql = begin_prefix();
+    sql += pending_;
+    pending_.clear();
+    auto rows = [&](const char* head, std::vector<std::string>& values) {
+      if (values.empty()) return;
+      sql += head;
+      for (std::size_t i = 0; i < values.size(); ++i) {
+        if (i > 0) sql += ',';
+        sql += values[i];
+      }
+      sql += ';';
+      values.clear();
+    };
+    rows(pg::kInsertTransitions, events_rows_);
+    if (!task_updates_.empty()) {
+      sql +=
+          "UPDATE tasks AS t SET current_state = v.s, version = v.ver, retry_count = v.r, "
+          "updated_at = v.u FROM (VALUES ";
+      bool first = true;
+      for (const auto& [id, u] : task_updates_) {
+        // the first row carries the types for the whole VALUES list
+        sql += first ? "(" + u.id + "::text," + u.state + "::text," + Quoter::number(u.version) +
+                           "::bigint," + Quoter::number(u.retry_count) + "::bigint,"
+                     : ",(" + u.id + "," + u.state + "," + Quoter::number(u.version) + "," +
+                           Quoter::number(u.retry_count) + ",";
+        sql += u.updated_at + ")";
+        first = false;
+      }
+      sql += ") AS v (id, s, ver, r, u) WHERE t.id = v.id;";
+      task_updates_.clear();
+    }
+    rows(pg::kInsertAudits, audit_rows_);
+    return sql;
+  }
+
   /// The queued writes and `sql` in one round trip; returns the result of `sql`.
   pqxx::result query(const std::string& sql) {
-    std::string batch = begin_prefix() + pending_ + sql;
-    pending_.clear();
+    const std::string batch = take_pending() + sql;
     try {
       pqxx::nontransaction tx(*connection_->connection);
       return tx.exec(batch);
@@ -532,10 +617,14 @@ class PostgresStore::Transaction final : public StoreTransaction {
   PostgresStore& store_;
   std::unique_ptr<Connection> connection_;
   std::string pending_;
+  std::vector<std::string> events_rows_;
+  std::map<std::string, TaskUpdate> task_updates_;
+  std::vector<std::string> audit_rows_;
   bool begun_ = false;
   bool done_ = false;
   std::optional<std::pair<std::string, std::string>> marker_;
   std::map<std::string, EventCounts> events_;
+  std::map<std::string, TaskRecord> tasks_;  // rows this transaction has locked, kept current
 };
 
 std::unique_ptr<StoreTransaction> PostgresStore::begin() {

@@ -18,6 +18,9 @@ class StoreTransaction {
   virtual ~StoreTransaction() = default;
   /// The task row, locked against concurrent writers until the transaction ends.
   virtual std::optional<TaskRecord> lock_task(std::string_view id) = 0;
+  /// A hint before many lock_task calls (transition_many): a store that pays a round trip
+  /// per statement locks and reads them all at once, in id order. Nothing by default.
+  virtual void lock_tasks(const std::vector<std::string>& /*ids*/) {}
   virtual void insert_task(const TaskRecord& task) = 0;
   /// What the guards and the next event need from the task's events, in one read.
   virtual EventSummary summarize_events(std::string_view task_id, std::string_view state) = 0;
