@@ -169,9 +169,10 @@ def sqlalchemy_rate(url: str, tasks: int) -> float:
                     action = f"{task.current_state} → {to_state}"
                     task.current_state, task.version, task.updated_at = (
                         to_state, task.version + 1, now)  # fmt: skip
+                    seq = (last or 0) + 1
                     session.add(Audit(id=str(uuid.uuid4()), task_id=task_id,
                                       event_type="state.transition", actor="orm", action=action,
-                                      details={"seq": (last or 0) + 1}, created_at=now))  # fmt: skip
+                                      details={"seq": seq}, created_at=now))  # fmt: skip
         elapsed = time.perf_counter() - start
         await engine.dispose()
         return tasks * len(PATH) / elapsed
