@@ -96,6 +96,15 @@ void bind_governance(EngineClass& engine) {
           },
           py::arg("request_id"), py::arg("correlation_id"))
       .def(
+          "wait_for_decision",
+          [](TaskEngine& e, const std::string& id, double timeout_seconds,
+             const std::string& correlation_id) {
+            const auto timeout = std::chrono::milliseconds(
+                static_cast<std::int64_t>(std::max(0.0, timeout_seconds) * 1000.0));
+            return row(released([&] { return e.wait_for_decision(id, timeout, correlation_id); }));
+          },
+          py::arg("request_id"), py::arg("timeout_seconds"), py::arg("correlation_id"))
+      .def(
           "approvals",
           [](TaskEngine& e, const std::string& task_id, std::optional<std::string> status,
              const std::string& correlation_id) {

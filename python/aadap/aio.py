@@ -71,6 +71,7 @@ class AsyncEngine:
     reject = _awaitable(Engine.reject)
     expire_due = _awaitable(Engine.expire_due)
     get_approval = _awaitable(Engine.get_approval)
+    wait_for_decision = _awaitable(Engine.wait_for_decision)
     approvals = _awaitable(Engine.approvals)
     pending_approvals = _awaitable(Engine.pending_approvals)
     start_execution = _awaitable(Engine.start_execution)

@@ -156,6 +156,29 @@ class Governance:
         """The request (expired first when its deadline has passed)."""
         return ApprovalRequest(self._core.get_approval(request_id, current_correlation_id() or ""))
 
+    def wait_for_decision(
+        self, request_id: str, timeout: float | timedelta | None = None
+    ) -> ApprovalRequest:
+        """Wait until the request is decided — by this or any other process on the same
+        store — or expires, or ``timeout`` passes (None: until it is decided or expires).
+        Returns the request as it then stands: still PENDING after a timeout. On PostgreSQL
+        the deciding process's NOTIFY wakes the waiter at once; SQLite is looked at every
+        50 ms. Ctrl-C interrupts the wait."""
+        import time
+
+        limit = _seconds(timeout)
+        deadline = None if limit is None else time.monotonic() + max(0.0, limit)
+        correlation = current_correlation_id() or ""
+        while True:  # in slices, so a KeyboardInterrupt is seen between them
+            left = 1.0 if deadline is None else min(1.0, deadline - time.monotonic())
+            request = ApprovalRequest(
+                self._core.wait_for_decision(request_id, max(0.0, left), correlation)
+            )
+            if request.status != ApprovalStatus.PENDING:
+                return request
+            if deadline is not None and time.monotonic() >= deadline:
+                return request
+
     def approvals(
         self, task_id: str | None = None, *, status: ApprovalStatus | str | None = None
     ) -> SnapshotList[ApprovalRequest]:

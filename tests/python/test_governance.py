@@ -500,3 +500,47 @@ def test_local_platform_deploys_for_real(engine: aadap.Engine, tmp_path: Path) -
     with pytest.raises(aadap.PlatformError, match="statement 2"):
         local.sql("CREATE TABLE x (a); INSERT INTO nope VALUES (1)")
     assert local.sql("SELECT name FROM sqlite_master WHERE name = 'x'").rows == []  # rolled back
+
+
+WAITER = """
+import sys, time, aadap
+s = aadap.Settings.from_env({'HOME': '/nonexistent'}, dotenv=None)
+engine = aadap.Engine.open(sys.argv[1], settings=s)
+print('waiting', flush=True)
+start = time.monotonic()
+request = engine.wait_for_decision(sys.argv[2], timeout=60)
+print(request.status, request.decided_by, round(time.monotonic() - start, 3), flush=True)
+"""
+
+
+def test_a_waiting_process_wakes_when_another_decides(shared_store: Store) -> None:
+    import subprocess
+    import sys
+
+    engine = shared_store.engine()
+    task = engine.create_task("wait for me")
+    code = validated_code(engine, task.id)
+    request = engine.request_approval(task.id, "destructive", "pipeline", artifact_id=code.id)
+    waiter = subprocess.Popen([sys.executable, "-c", WAITER, shared_store.url, request.id],
+                              stdout=subprocess.PIPE, text=True)  # fmt: skip
+    assert waiter.stdout is not None
+    assert waiter.stdout.readline().strip() == "waiting"
+    time.sleep(0.3)  # let it reach its wait
+    engine.approve(request.id, "alice")
+    out, _ = waiter.communicate(timeout=60)
+    status, decided_by, waited = out.split()
+    assert (status, decided_by) == ("APPROVED", "alice")
+    assert float(waited) < 30  # woken by the decision, not by the 60 s timeout
+
+
+def test_waiting_times_out_or_ends_with_the_expiry(engine: aadap.Engine) -> None:
+    task = engine.create_task("nobody decides")
+    code = validated_code(engine, task.id)
+    request = engine.request_approval(task.id, "destructive", "pipeline", artifact_id=code.id)
+    assert engine.wait_for_decision(request.id, timeout=0.1).status == "PENDING"
+    other = engine.create_task("expires while waited for")
+    code = validated_code(engine, other.id)
+    short = engine.request_approval(other.id, "destructive", "pipeline", artifact_id=code.id,
+                                    expires_in=0.2)  # fmt: skip
+    assert engine.wait_for_decision(short.id, timeout=30).status == "EXPIRED"
+    assert engine.get_task(other.id).state == TaskState.REJECTED

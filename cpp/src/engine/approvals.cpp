@@ -239,6 +239,7 @@ store::ApprovalRecord TaskEngine::decide(std::string_view request_id, bool appro
                 nlohmann::json{{"approval_id", request->id}}, correlation_id, violation,
                 Route::approvals));
     }
+    tx.notify_decision(request->id);
     auto decided = *tx.find_approval(request->id);
     audit_approval(tx, decided, approve ? "approval.approved" : "approval.rejected", decided_by,
                    {{"reason", std::string(reason)}, {"operation_type", decided.operation_type}},
@@ -302,6 +303,23 @@ store::ApprovalRecord TaskEngine::get_approval(std::string_view request_id,
   auto request = store_->get_approval(request_id);
   if (!request) support::not_found("approval request", request_id);
   return std::move(*request);
+}
+
+store::ApprovalRecord TaskEngine::wait_for_decision(std::string_view request_id,
+                                                    std::chrono::milliseconds timeout,
+                                                    std::string_view correlation_id) {
+  const auto deadline = std::chrono::system_clock::now() + timeout;
+  for (;;) {
+    auto request = get_approval(request_id, correlation_id);  // expires it when due
+    const auto now = std::chrono::system_clock::now();
+    if (request.status != "PENDING" || now >= deadline) return request;
+    auto wake = deadline;
+    if (const auto expires = parse_utc_iso(request.expires_at.value_or(""))) {
+      wake = std::min(wake, *expires + std::chrono::milliseconds(5));  // to expire it then
+    }
+    store_->await_decision(request_id, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                           std::max(wake - now, decltype(wake - now){})));
+  }
 }
 
 std::vector<store::ApprovalRecord> TaskEngine::approvals(std::string_view task_id,

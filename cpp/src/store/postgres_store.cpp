@@ -471,6 +471,11 @@ class PostgresStore::Transaction final : public StoreTransaction {
     write(std::move(sql));
   }
 
+  void notify_decision(std::string_view request_id) override {
+    // Delivered by the server when (and only if) this transaction commits.
+    write("SELECT pg_notify('aadap_approvals', " + quote().text(request_id) + ");");
+  }
+
   void commit() override {
     const std::string batch = take_pending() + "COMMIT";
     try {
@@ -793,6 +798,51 @@ std::vector<TaskLogRecord> PostgresStore::logs(std::string_view task_id) {
                          std::string(task_id)),
         pg::read_task_log);
   });
+}
+
+namespace {
+
+/// Collects the payloads of the approval channel.
+class DecisionListener final : public pqxx::notification_receiver {
+ public:
+  DecisionListener(pqxx::connection_base& connection, std::string request_id)
+      : pqxx::notification_receiver(connection, "aadap_approvals"),
+        request_id_(std::move(request_id)) {}
+  void operator()(const std::string& payload, int /*backend_pid*/) override {
+    decided_ = decided_ || payload == request_id_;
+  }
+  bool decided() const noexcept { return decided_; }
+
+ private:
+  std::string request_id_;
+  bool decided_ = false;
+};
+
+}  // namespace
+
+void PostgresStore::await_decision(std::string_view request_id, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  try {
+    pqxx::connection connection(conninfo_);
+    DecisionListener listener(connection, std::string(request_id));  // LISTEN, then look
+    {
+      pqxx::nontransaction tx(connection);
+      const auto rows = tx.exec("SELECT status FROM approval_requests WHERE id = " +
+                                tx.quote(std::string(request_id)));
+      if (rows.empty() || std::string(rows[0][0].c_str()) != "PENDING") return;
+    }
+    while (!listener.decided()) {
+      const auto left = std::chrono::duration_cast<std::chrono::microseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return;
+      connection.await_notification(static_cast<long>(left.count() / 1'000'000),
+                                    static_cast<long>(left.count() % 1'000'000));
+    }
+  } catch (const pqxx::broken_connection& error) {
+    throw StoreUnavailableError(
+        "lost PostgreSQL while waiting for a decision: " + clean(error.what()),
+        {{"retryable", true}});
+  }
 }
 
 }  // namespace aadap::store

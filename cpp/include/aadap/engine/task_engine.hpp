@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <span>
@@ -178,6 +179,11 @@ class TaskEngine {
   std::vector<store::ApprovalRecord> expire_due(std::string_view correlation_id);
   /// The request, expiring it first when it is due.
   store::ApprovalRecord get_approval(std::string_view request_id, std::string_view correlation_id);
+  /// Waits until the request is decided (by any process) or expires, or `timeout` passes;
+  /// returns the request as it then stands (still PENDING after a timeout).
+  store::ApprovalRecord wait_for_decision(std::string_view request_id,
+                                          std::chrono::milliseconds timeout,
+                                          std::string_view correlation_id);
   std::vector<store::ApprovalRecord> approvals(std::string_view task_id,
                                                const std::optional<std::string>& status,
                                                std::string_view correlation_id);

@@ -55,6 +55,8 @@ class PostgresStore final : public Store {
   std::vector<CostRecord> costs(std::string_view task_id) override;
   std::vector<ResourceRecord> resources(std::string_view task_id) override;
   std::vector<TaskLogRecord> logs(std::string_view task_id) override;
+  /// LISTEN on a connection of its own, then waits for the deciding process's NOTIFY.
+  void await_decision(std::string_view request_id, std::chrono::milliseconds timeout) override;
 
   /// Connections open now (idle and in use): for tests and diagnostics.
   int open_connections() const;

@@ -5,6 +5,7 @@
 
 #include "aadap/store/records.hpp"
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string_view>
@@ -76,6 +77,10 @@ class StoreTransaction {
   /// append-only rules, and only inside this call.
   virtual void delete_task(std::string_view task_id) = 0;
 
+  /// Tells waiting processes, at commit, that a decision on `request_id` was recorded
+  /// (PostgreSQL: NOTIFY). Nothing by default.
+  virtual void notify_decision(std::string_view /*request_id*/) {}
+
   virtual void commit() = 0;
 };
 
@@ -105,6 +110,11 @@ class Store {
   virtual std::vector<CostRecord> costs(std::string_view task_id) = 0;
   virtual std::vector<ResourceRecord> resources(std::string_view task_id) = 0;
   virtual std::vector<TaskLogRecord> logs(std::string_view task_id) = 0;
+
+  /// Blocks until the approval request is no longer PENDING or `timeout` passes, whichever
+  /// is first; the caller reads the request again after. By default it looks every 50 ms;
+  /// PostgreSQL is woken by the deciding process's NOTIFY.
+  virtual void await_decision(std::string_view request_id, std::chrono::milliseconds timeout);
 };
 
 }  // namespace aadap::store
