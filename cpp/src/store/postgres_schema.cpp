@@ -237,6 +237,21 @@ CREATE TRIGGER tasks_environment_immutable BEFORE UPDATE OF environment ON tasks
   FOR EACH ROW EXECUTE FUNCTION aadap_environment_fixed();
 )sql";
 
+// Each task row carries its event summary (the last seq and the entries per state), kept in
+// the same transaction as the events. Locking the row then hands the guards everything they
+// need in the row itself: FOR UPDATE returns the row as the previous writer left it, with no
+// second query and no snapshot subtleties (subqueries of a FOR UPDATE statement would see
+// the events as of the statement's start). Existing rows are filled from their events.
+constexpr const char* kTaskEventSummary = R"sql(
+ALTER TABLE tasks ADD COLUMN last_seq bigint NOT NULL DEFAULT 0,
+                  ADD COLUMN entry_counts jsonb NOT NULL DEFAULT '{}';
+UPDATE tasks t SET
+  last_seq = coalesce((SELECT max(e.seq) FROM state_transitions e WHERE e.task_id = t.id), 0),
+  entry_counts = coalesce((SELECT jsonb_object_agg(s.to_state, s.n) FROM
+                            (SELECT e.to_state, count(*) AS n FROM state_transitions e
+                             WHERE e.task_id = t.id GROUP BY e.to_state) s), '{}');
+)sql";
+
 struct Migration {
   int version;
   const char* name;
@@ -244,7 +259,10 @@ struct Migration {
 };
 
 const std::vector<Migration>& migrations() {
-  static const std::vector<Migration> list = {{1, "initial schema", kInitialSchema}};
+  static const std::vector<Migration> list = {
+      {1, "initial schema", kInitialSchema},
+      {2, "event summary on the task row", kTaskEventSummary},
+  };
   return list;
 }
 

@@ -19,6 +19,12 @@ namespace {
 
 using pg::Quoter;
 
+/// Summary of one task's events, cached by the transaction from lock_task on.
+struct EventCounts {
+  std::map<std::string, std::int64_t> entries;
+  std::int64_t last_seq = 0;
+};
+
 /// A task row's new state, quoted, waiting for the batched UPDATE.
 struct TaskUpdate {
   std::string id;
@@ -27,6 +33,13 @@ struct TaskUpdate {
   std::int64_t retry_count = 0;
   std::string updated_at;
 };
+
+/// The summary as the jsonb literal kept on the task row.
+std::string entries_json(const EventCounts& counts) {
+  nlohmann::json entries = nlohmann::json::object();
+  for (const auto& [state, n] : counts.entries) entries[state] = n;
+  return entries.dump();
+}
 
 const log::Logger& logger() {
   static const log::Logger instance("aadap.store");
@@ -73,12 +86,6 @@ std::string conninfo_for(const DatabaseUrl& url) {
   if (!extra.empty()) conninfo.append(1, separator).append(extra);
   return conninfo;
 }
-
-/// Summary of one task's events, cached by the transaction from lock_task on.
-struct EventCounts {
-  std::map<std::string, std::int64_t> entries;
-  std::int64_t last_seq = 0;
-};
 
 }  // namespace
 
@@ -494,19 +501,12 @@ class PostgresStore::Transaction final : public StoreTransaction {
  private:
   Quoter quote() const { return Quoter(*connection_->connection); }
 
-  /// Locks the tasks of `quoted_ids` (in id order, so concurrent batches never deadlock),
-  /// then reads them with their event summaries into the caches. Lock first, then read: in
-  /// READ COMMITTED the second statement takes a new snapshot, so after waiting for a
-  /// concurrent writer it sees that writer's events too. One round trip.
+  /// Locks the tasks of `quoted_ids` in id order (concurrent batches never deadlock) and
+  /// reads them, with the event summary their rows carry, into the caches. One round trip.
   void lock_and_read(const std::string& quoted_ids) {
-    const auto rows = query(
-        "SELECT 1 FROM tasks WHERE id IN (" + quoted_ids + ") ORDER BY id FOR UPDATE; SELECT " +
-        pg::kTaskColumns +
-        ", (SELECT coalesce(jsonb_object_agg(to_state, n), '{}')::text FROM (SELECT to_state, "
-        "count(*) AS n FROM state_transitions WHERE task_id = t.id GROUP BY to_state) s), "
-        "(SELECT coalesce(max(seq), 0) FROM state_transitions WHERE task_id = t.id) "
-        "FROM tasks t WHERE id IN (" +
-        quoted_ids + ")");
+    const auto rows = query(std::string("SELECT ") + pg::kTaskColumns +
+                            ", entry_counts::text, last_seq FROM tasks WHERE id IN (" + quoted_ids +
+                            ") ORDER BY id FOR UPDATE");
     for (const auto& row : rows) {
       auto task = pg::read_task(row);
       EventCounts counts;
@@ -556,21 +556,35 @@ class PostgresStore::Transaction final : public StoreTransaction {
       values.clear();
     };
     rows(pg::kInsertTransitions, events_rows_);
+    if (task_updates_.size() == 1) {  // the common case: a plain UPDATE plans cheaper
+      const Quoter q = quote();
+      const auto& [id, u] = *task_updates_.begin();
+      const auto& counts = events_[id];
+      sql += "UPDATE tasks SET current_state = " + u.state +
+             ", version = " + Quoter::number(u.version) +
+             ", retry_count = " + Quoter::number(u.retry_count) + ", updated_at = " + u.updated_at +
+             ", last_seq = " + Quoter::number(counts.last_seq) +
+             ", entry_counts = " + q.json(entries_json(counts)) + " WHERE id = " + u.id + ";";
+      task_updates_.clear();
+    }
     if (!task_updates_.empty()) {
+      const Quoter q = quote();
       sql +=
           "UPDATE tasks AS t SET current_state = v.s, version = v.ver, retry_count = v.r, "
-          "updated_at = v.u FROM (VALUES ";
+          "updated_at = v.u, last_seq = v.seq, entry_counts = v.e FROM (VALUES ";
       bool first = true;
       for (const auto& [id, u] : task_updates_) {
+        const auto& counts = events_[id];  // kept current by insert_transition
         // the first row carries the types for the whole VALUES list
-        sql += first ? "(" + u.id + "::text," + u.state + "::text," + Quoter::number(u.version) +
-                           "::bigint," + Quoter::number(u.retry_count) + "::bigint,"
-                     : ",(" + u.id + "," + u.state + "," + Quoter::number(u.version) + "," +
-                           Quoter::number(u.retry_count) + ",";
-        sql += u.updated_at + ")";
+        sql += first ? "(" : ",(";
+        sql += u.id + (first ? "::text," : ",") + u.state + (first ? "::text," : ",");
+        sql += Quoter::number(u.version) + (first ? "::bigint," : ",");
+        sql += Quoter::number(u.retry_count) + (first ? "::bigint," : ",") + u.updated_at + ",";
+        sql += Quoter::number(counts.last_seq) + (first ? "::bigint," : ",");
+        sql += q.json(entries_json(counts)) + ")";
         first = false;
       }
-      sql += ") AS v (id, s, ver, r, u) WHERE t.id = v.id;";
+      sql += ") AS v (id, s, ver, r, u, seq, e) WHERE t.id = v.id;";
       task_updates_.clear();
     }
     rows(pg::kInsertAudits, audit_rows_);

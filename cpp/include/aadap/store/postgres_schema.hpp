@@ -7,7 +7,8 @@
 
 namespace aadap::store {
 
-/// The newest schema version this library knows (the same numbering as SQLite's).
+/// The newest schema version this library knows (PostgreSQL's own numbering: version 2
+/// keeps each task's event summary on its row, which SQLite does not need).
 int postgres_schema_version() noexcept;
 
 /// Brings the database up to postgres_schema_version(); returns the version it is at.
