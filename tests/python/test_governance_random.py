@@ -87,7 +87,8 @@ class GovernedStore(RuleBasedStateMachine):
     def add_code(self, task: str, sql: str) -> str:
         return self.engine.add_artifact(task, "generated_code", "c.sql", sql).id
 
-    @rule(target=code, parent=code, sql=st.text(min_size=0, max_size=20))
+    @rule(target=code, parent=code,
+          sql=st.text(st.characters(blacklist_characters="\x00"), max_size=20))  # fmt: skip
     def edit(self, parent: str, sql: str) -> str:
         return self.engine.edit_artifact(parent, sql).id
 
