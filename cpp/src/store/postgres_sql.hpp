@@ -12,10 +12,11 @@
 
 namespace aadap::store::pg {
 
-/// Quotes values for SQL text with the connection's own escaping rules.
+/// Quotes values for SQL text with the connection's own escaping rules. (Written to the
+/// libpqxx API that 6.4 and 7.x share: pqxx::connection, esc, exec, exec_prepared.)
 class Quoter {
  public:
-  explicit Quoter(pqxx::connection_base& connection) : connection_(connection) {}
+  explicit Quoter(pqxx::connection& connection) : connection_(connection) {}
   std::string text(std::string_view value) const;
   std::string text(const std::string& value) const { return text(std::string_view(value)); }
   std::string text(const std::optional<std::string>& value) const;  // NULL for nullopt
@@ -28,7 +29,7 @@ class Quoter {
   static std::string number(double value);
 
  private:
-  pqxx::connection_base& connection_;
+  pqxx::connection& connection_;
 };
 
 extern const char* const kTaskColumns;

@@ -819,7 +819,7 @@ namespace {
 /// Collects the payloads of the approval channel.
 class DecisionListener final : public pqxx::notification_receiver {
  public:
-  DecisionListener(pqxx::connection_base& connection, std::string request_id)
+  DecisionListener(pqxx::connection& connection, std::string request_id)
       : pqxx::notification_receiver(connection, "aadap_approvals"),
         request_id_(std::move(request_id)) {}
   void operator()(const std::string& payload, int /*backend_pid*/) override {
