@@ -9,13 +9,14 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 
 import aadap
 from aadap.testing import PostgresCluster, create_database
 
-from .governed import UNGATED_16
+from .governed import UNGATED_16, ship
 
 SETTINGS = aadap.Settings.from_env({"HOME": "/nonexistent"}, dotenv=None)
 
@@ -204,3 +205,20 @@ def test_pool_stays_within_its_limits(database: str) -> None:
     used = psql(database, "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
                           "'aadap' AND datname = current_database()")  # fmt: skip
     assert int(used) <= 2  # the overflow connection was closed when returned
+
+
+def test_one_pooled_connection_is_enough_for_every_operation(database: str) -> None:
+    # No operation may need a second connection while it holds one (that would wait for
+    # itself): the whole governed path on a pool of exactly one.
+    settings = aadap.Settings.from_env(
+        {"HOME": "/nonexistent", "AADAP_DB_POOL_SIZE": "1", "AADAP_DB_POOL_OVERFLOW": "0"},
+        dotenv=None,
+    )
+    engine = aadap.Engine.open(database, settings=settings)
+    task = engine.create_task("one connection")
+    done = ship(engine, task.id, operation="destructive")
+    assert done.state == aadap.TaskState.COMPLETED
+    engine.consume_tokens(task.id, 10)
+    engine.log(task.id, "fine")
+    assert engine.timeline(task.id).task.id == task.id
+    assert engine.prune(timedelta(0)) == [task.id]

@@ -149,7 +149,15 @@ std::unique_ptr<PostgresStore::Connection> PostgresStore::acquire() {
   {
     std::unique_lock lock(mutex_);
     const int limit = options_.pool_size + options_.pool_overflow;
-    returned_.wait(lock, [&] { return !idle_.empty() || open_ < limit; });
+    // Bounded: a pool held by stuck callers is reported instead of hanging forever.
+    if (!returned_.wait_for(lock, options_.reconnect_deadline,
+                            [&] { return !idle_.empty() || open_ < limit; })) {
+      throw StoreUnavailableError(
+          "all " + std::to_string(limit) +
+              " PostgreSQL connections of the pool stayed busy; raise AADAP_DB_POOL_SIZE or "
+              "AADAP_DB_POOL_OVERFLOW",
+          {{"retryable", true}, {"pool_limit", limit}});
+    }
     if (!idle_.empty()) {
       auto connection = std::move(idle_.back());
       idle_.pop_back();
@@ -231,7 +239,7 @@ class PostgresStore::Transaction final : public StoreTransaction {
         connection_->broken = true;
       }
     }
-    store_.release(std::move(connection_));
+    if (connection_) store_.release(std::move(connection_));
   }
 
   std::optional<TaskRecord> lock_task(std::string_view id) override {
@@ -624,6 +632,7 @@ class PostgresStore::Transaction final : public StoreTransaction {
           {{"in_doubt", true}});
     }
     const auto [table, id] = *marker_;
+    store_.release(std::move(connection_));  // broken; frees its pool slot for the check
     const bool committed = store_.read([&](pqxx::nontransaction& tx, Connection& c) {
       return !tx.exec("SELECT 1 FROM " + table + " WHERE id = " + Quoter(*c.connection).text(id))
                   .empty();

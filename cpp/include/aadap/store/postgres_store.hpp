@@ -31,7 +31,8 @@ class PostgresStore final : public Store {
   struct Options {
     int pool_size = 10;
     int pool_overflow = 5;
-    /// How long begin() and reads keep trying to (re)connect before StoreUnavailableError.
+    /// How long begin() and reads keep trying to (re)connect, or wait for a busy pool, before
+    /// StoreUnavailableError.
     std::chrono::milliseconds reconnect_deadline{30'000};
   };
 
