@@ -49,13 +49,6 @@ ApprovalRecord read_approval(const SqliteStatement& r) {
                         r.text(15)};
 }
 
-template <class Record, class Read>
-std::vector<Record> read_all(SqliteStatement& statement, Read read) {
-  std::vector<Record> out;
-  while (statement.step()) out.push_back(read(statement));
-  return out;
-}
-
 // The root of an artifact's lineage, then every descendant of it (parent_id links).
 constexpr const char* kLineage = R"sql(
 WITH RECURSIVE up (id, parent_id) AS (

@@ -39,13 +39,6 @@ ResourceRecord read_resource(const SqliteStatement& r) {
                         *r.text(8), *r.text(9)};
 }
 
-template <class Record, class Read>
-std::vector<Record> read_all(SqliteStatement& statement, Read read) {
-  std::vector<Record> out;
-  while (statement.step()) out.push_back(read(statement));
-  return out;
-}
-
 }  // namespace
 
 void insert_execution(SqliteDatabase& db, const ExecutionRecord& e) {

@@ -13,6 +13,14 @@
 
 namespace aadap::store::sqlite {
 
+/// Every row of `statement`, each turned into a Record by `read`.
+template <class Record, class Read>
+std::vector<Record> read_all(SqliteStatement& statement, Read read) {
+  std::vector<Record> out;
+  while (statement.step()) out.push_back(read(statement));
+  return out;
+}
+
 // Artifacts and validation records (sqlite_governance.cpp).
 std::optional<ArtifactRecord> find_artifact(SqliteDatabase& db, std::string_view id);
 void insert_artifact(SqliteDatabase& db, const ArtifactRecord& artifact);
