@@ -38,10 +38,14 @@ std::optional<store::ArtifactRecord> code_artifact(store::StoreTransaction& tx,
 
 }  // namespace
 
+bool TaskEngine::gated(TaskState to) noexcept {
+  return to == TaskState::VALIDATION_PASSED || to == TaskState::DEPLOYING;
+}
+
 void TaskEngine::check_gates(store::StoreTransaction& tx, const store::TaskRecord& task,
                              TaskState to, const TransitionRequest& request,
                              const std::string& action, std::optional<GuardViolation>& violation) {
-  if (to != TaskState::VALIDATION_PASSED && to != TaskState::DEPLOYING) return;
+  if (!gated(to)) return;
   const GuardViolation where{task.id, request.actor, action, nlohmann::json::object()};
   if (to == TaskState::DEPLOYING && !request.artifact_id) {
     refuse<ApprovalRequiredError>(violation, where, "deployment",

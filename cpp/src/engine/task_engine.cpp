@@ -98,16 +98,19 @@ std::vector<store::TaskRecord> TaskEngine::transition_many(
     std::span<const TransitionRequest> requests, std::string_view correlation_id) {
   std::vector<nlohmann::json> metadata;  // input errors first: nothing is written for them
   metadata.reserve(requests.size());
+  std::vector<std::string> read_ids;
+  std::vector<std::string> lock_ids;
   for (const auto& request : requests) {
-    lifecycle::parse_state(request.to_state);
+    const TaskState to = lifecycle::parse_state(request.to_state);
     metadata.push_back(support::parse_object(request.metadata_json, "transition metadata"));
     if (request.actor.empty()) throw InvalidArgumentError("a transition needs an actor");
+    (gated(to) ? lock_ids : read_ids).push_back(request.task_id);
   }
-  std::vector<std::string> ids;
-  ids.reserve(requests.size());
-  for (const auto& request : requests) ids.push_back(request.task_id);
   auto steps = guarded(correlation_id, [&](store::StoreTransaction& tx, auto& violation) {
-    if (ids.size() > 1) tx.lock_tasks(ids);
+    if (requests.size() > 1) {
+      if (!lock_ids.empty()) tx.lock_tasks(lock_ids);
+      if (!read_ids.empty()) tx.read_tasks(read_ids);
+    }
     std::vector<Applied> applied;
     applied.reserve(requests.size());
     for (std::size_t i = 0; i < requests.size(); ++i) {
@@ -136,7 +139,7 @@ TaskEngine::Applied TaskEngine::apply(store::StoreTransaction& tx, const Transit
                                       std::string_view correlation_id,
                                       std::optional<GuardViolation>& violation, Route route) {
   const TaskState to = lifecycle::parse_state(request.to_state);
-  auto task = tx.lock_task(request.task_id);
+  auto task = gated(to) ? tx.lock_task(request.task_id) : tx.read_task(request.task_id);
   if (!task) support::not_found("task", request.task_id);
   if (request.expected_version && *request.expected_version != task->version) {
     throw ConcurrencyError("task " + task->id + " is at version " + std::to_string(task->version) +
@@ -194,7 +197,7 @@ TaskEngine::Applied TaskEngine::apply(store::StoreTransaction& tx, const Transit
 }
 
 void TaskEngine::record_guard_violation(const GuardViolation& v, std::string_view correlation_id) {
-  auto tx = store_->begin();
+  auto tx = store_->begin(store::ReadMode::locking);
   tx->insert_audit(store::AuditRecord{new_uuid7(), correlation(correlation_id), v.task_id,
                                       "guard.violation", v.actor, v.action, std::string("task"),
                                       v.task_id, v.details.dump(), utc_now_iso()});

@@ -252,6 +252,21 @@ UPDATE tasks t SET
                              WHERE e.task_id = t.id GROUP BY e.to_state) s), '{}');
 )sql";
 
+// A transaction that read task rows without locking them updates them on condition that their
+// version is unchanged; this turns "fewer rows updated than expected" into an error that
+// aborts the whole batch (SQLSTATE 40001, which the store reports as a retryable conflict).
+constexpr const char* kExpectRows = R"sql(
+CREATE FUNCTION aadap_expect_rows(actual bigint, expected bigint) RETURNS bigint
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF actual <> expected THEN
+    RAISE EXCEPTION 'a task changed after this transaction read it (% of % rows current)',
+      actual, expected USING ERRCODE = 'serialization_failure';
+  END IF;
+  RETURN actual;
+END $$;
+)sql";
+
 struct Migration {
   int version;
   const char* name;
@@ -262,6 +277,7 @@ const std::vector<Migration>& migrations() {
   static const std::vector<Migration> list = {
       {1, "initial schema", kInitialSchema},
       {2, "event summary on the task row", kTaskEventSummary},
+      {3, "conditional task updates", kExpectRows},
   };
   return list;
 }

@@ -37,12 +37,16 @@ std::string canonical_json(const pqxx::field& f) {
 
 }  // namespace
 
-std::string Quoter::text(std::string_view value) const {
-  if (value.find('\0') != std::string_view::npos) {
+const std::string& storable(const std::string& value) {
+  if (value.find('\0') != std::string::npos) {
     throw InvalidArgumentError(
         "text values cannot contain NUL bytes (PostgreSQL cannot store them): remove the \\0");
   }
-  return "'" + connection_.esc(std::string(value)) + "'";
+  return value;
+}
+
+std::string Quoter::text(std::string_view value) const {
+  return "'" + connection_.esc(storable(std::string(value))) + "'";
 }
 
 std::string Quoter::text(const std::optional<std::string>& value) const {
@@ -215,6 +219,49 @@ std::string transition_values(const Quoter& q, const TransitionRecord& e) {
          q.text(e.from_state) + "," + q.text(e.to_state) + "," + q.text(e.actor) + "," +
          q.text(e.reason) + "," + q.json(e.metadata_json) + "," + q.text(e.correlation_id) + "," +
          q.timestamp(e.created_at) + ")";
+}
+
+const char* const kTransitionsStatement =
+    "WITH v AS (SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[], "
+    "$5::bigint[], $6::timestamptz[], $7::bigint[], $8::jsonb[]) AS v (id, expected, state, "
+    "version, retry_count, updated_at, last_seq, entry_counts)), "
+    "u AS (UPDATE tasks AS t SET current_state = v.state, version = v.version, "
+    "retry_count = v.retry_count, updated_at = v.updated_at, last_seq = v.last_seq, "
+    "entry_counts = v.entry_counts FROM v WHERE t.id = v.id AND t.version = v.expected "
+    "RETURNING 1), "
+    "n AS (SELECT count(*) AS updated FROM u), "
+    "e AS (INSERT INTO state_transitions (id, task_id, seq, from_state, to_state, actor, reason, "
+    "metadata, correlation_id, created_at) SELECT * FROM unnest($9::text[], $10::text[], "
+    "$11::bigint[], $12::text[], $13::text[], $14::text[], $15::text[], $16::jsonb[], "
+    "$17::text[], $18::timestamptz[]) WHERE (SELECT updated FROM n) = cardinality($1::text[])), "
+    "a AS (INSERT INTO audit_events (id, correlation_id, task_id, event_type, actor, action, "
+    "resource_type, resource_id, details, created_at) SELECT * FROM unnest($19::text[], "
+    "$20::text[], $21::text[], $22::text[], $23::text[], $24::text[], $25::text[], $26::text[], "
+    "$27::jsonb[], $28::timestamptz[]) WHERE (SELECT updated FROM n) = cardinality($1::text[])) "
+    "SELECT aadap_expect_rows(updated, cardinality($1::text[])) FROM n";
+
+void ArrayLiteral::add(const std::string& value) {
+  text_ += text_.size() > 1 ? ",\"" : "\"";
+  for (const char c : storable(value)) {
+    if (c == '"' || c == '\\') text_ += '\\';
+    text_ += c;
+  }
+  text_ += '"';
+}
+
+void ArrayLiteral::add(const std::optional<std::string>& value) {
+  if (value) return add(*value);
+  text_ += text_.size() > 1 ? ",NULL" : "NULL";
+}
+
+void ArrayLiteral::add(std::int64_t value) {
+  if (text_.size() > 1) text_ += ',';
+  text_ += std::to_string(value);
+}
+
+std::string ArrayLiteral::text() && {
+  text_ += '}';
+  return std::move(text_);
 }
 
 const char* const kInsertAudits =

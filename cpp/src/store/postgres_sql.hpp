@@ -12,6 +12,10 @@
 
 namespace aadap::store::pg {
 
+/// `value`, when PostgreSQL can store it: InvalidArgumentError for a NUL byte (libpq would cut
+/// a parameter there without a word).
+const std::string& storable(const std::string& value);
+
 /// Quotes values for SQL text with the connection's own escaping rules. (Written to the
 /// libpqxx API that 6.4 and 7.x share: pqxx::connection, esc, exec, exec_prepared.)
 class Quoter {
@@ -57,6 +61,25 @@ std::string insert_task(const Quoter& q, const TaskRecord& t);
 extern const char* const kInsertTransitions;
 std::string transition_values(const Quoter& q, const TransitionRecord& e);
 extern const char* const kInsertAudits;
+/// The transitions of a transaction as one statement (prepared), its parameters arrays that
+/// unnest into rows: the task rows' updates, each conditional on the version the row was read
+/// at ($1 ids, $2 those versions, $3-$8 states, versions, retry_counts, updated_at, last_seq,
+/// entry_counts), then the events ($9-$18) and the audit rows ($19-$28), written only when
+/// every update was. When a row was not current it fails with SQLSTATE 40001 and writes
+/// nothing.
+extern const char* const kTransitionsStatement;
+
+/// A PostgreSQL array literal ({"a",NULL,3}) for one parameter of kTransitionsStatement.
+class ArrayLiteral {
+ public:
+  void add(const std::string& value);  // InvalidArgumentError for a NUL byte
+  void add(const std::optional<std::string>& value);
+  void add(std::int64_t value);
+  std::string text() &&;  // the finished literal, moved out
+
+ private:
+  std::string text_ = "{";
+};
 std::string audit_values(const Quoter& q, const AuditRecord& a);
 std::string insert_artifact(const Quoter& q, const ArtifactRecord& a);
 std::string insert_approval(const Quoter& q, const ApprovalRecord& a);

@@ -9,9 +9,13 @@
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
+#include <array>
 #include <map>
 #include <set>
 #include <thread>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
 
 namespace aadap::store {
 
@@ -25,9 +29,8 @@ struct EventCounts {
   std::int64_t last_seq = 0;
 };
 
-/// A task row's new state, quoted, waiting for the batched UPDATE.
+/// A task row's new state, waiting for the batched UPDATE.
 struct TaskUpdate {
-  std::string id;
   std::string state;
   std::int64_t version = 0;
   std::int64_t retry_count = 0;
@@ -62,17 +65,37 @@ std::string clean(std::string message) {
       {{"retryable", true}, {"committed", false}});
 }
 
-/// Maps a server error of a statement to the store's errors (constraint names stay; values
-/// are not echoed).
-[[noreturn]] void statement_failed(const pqxx::sql_error& error) {
-  const std::string state = error.sqlstate();
-  std::string message = clean(error.what());
-  const auto newline = message.find('\n');
-  if (newline != std::string::npos) message.resize(newline);
-  if (state.rfind("23", 0) == 0) {  // integrity constraint violation class
-    throw StoreError("the database refused the change: " + message, {{"sqlstate", state}});
+/// A row this transaction read without a lock changed before the commit, which wrote nothing.
+[[noreturn]] void changed_meanwhile(const std::string& what) {
+  throw ConcurrencyError(what + " (nothing was written; run the operation again)",
+                         {{"retryable", true}});
+}
+
+/// Maps the pqxx error being handled (call it from a catch block; broken connections are
+/// handled before) to the store's errors. Constraint names stay; values are not echoed.
+[[noreturn]] void server_failed() {
+  const auto first_line = [](const std::exception& error) {
+    std::string message = clean(error.what());
+    const auto newline = message.find('\n');
+    if (newline != std::string::npos) message.resize(newline);
+    return message;
+  };
+  try {
+    throw;
+  } catch (const pqxx::serialization_failure& error) {  // not an sql_error in libpqxx 6
+    changed_meanwhile("PostgreSQL rolled the transaction back: " + first_line(error));
+  } catch (const pqxx::deadlock_detected& error) {
+    changed_meanwhile("PostgreSQL rolled the transaction back: " + first_line(error));
+  } catch (const pqxx::sql_error& error) {
+    const std::string state = error.sqlstate();
+    if (state.rfind("23", 0) == 0) {  // integrity constraint violation class
+      throw StoreError("the database refused the change: " + first_line(error),
+                       {{"sqlstate", state}});
+    }
+    throw StoreError("a PostgreSQL statement failed: " + first_line(error), {{"sqlstate", state}});
+  } catch (const pqxx::failure& error) {
+    throw StoreError("PostgreSQL failed: " + first_line(error));
   }
-  throw StoreError("a PostgreSQL statement failed: " + message, {{"sqlstate", state}});
 }
 
 std::string conninfo_for(const DatabaseUrl& url) {
@@ -115,8 +138,8 @@ PostgresStore::PostgresStore(const DatabaseUrl& url, Options options)
   auto first = acquire();
   try {
     apply_postgres_migrations(*first->connection);
-  } catch (const pqxx::sql_error& error) {
-    statement_failed(error);
+  } catch (const pqxx::failure&) {
+    server_failed();
   }
   release(std::move(first));
   opened_ = true;
@@ -214,9 +237,9 @@ auto PostgresStore::read(Read&& read) {
       connection->broken = true;
       release(std::move(connection));
       if (attempt == 1) not_committed(error);  // reads change nothing: one more try is safe
-    } catch (const pqxx::sql_error& error) {
+    } catch (const pqxx::failure&) {
       release(std::move(connection));
-      statement_failed(error);
+      server_failed();
     } catch (...) {
       release(std::move(connection));
       throw;
@@ -228,7 +251,8 @@ auto PostgresStore::read(Read&& read) {
 
 class PostgresStore::Transaction final : public StoreTransaction {
  public:
-  explicit Transaction(PostgresStore& store) : store_(store), connection_(store.acquire()) {}
+  Transaction(PostgresStore& store, ReadMode reads)
+      : store_(store), connection_(store.acquire()), reads_(reads) {}
 
   ~Transaction() override {
     if (begun_ && !done_ && !connection_->broken) {
@@ -243,28 +267,56 @@ class PostgresStore::Transaction final : public StoreTransaction {
   }
 
   std::optional<TaskRecord> lock_task(std::string_view id) override {
-    const auto cached = tasks_.find(std::string(id));
-    if (cached != tasks_.end()) return cached->second;  // locked by lock_tasks
-    lock_and_read(quote().text(id));
-    const auto found = tasks_.find(std::string(id));
-    if (found == tasks_.end()) return std::nullopt;
-    return found->second;
+    const std::string key(id);
+    if (locked_.count(key) == 0) load(quote().text(id), true);
+    return cached(key);
   }
 
   void lock_tasks(const std::vector<std::string>& ids) override {
     const Quoter q = quote();
-    std::set<std::string> unique(ids.begin(), ids.end());
     std::string list;
-    for (const auto& id : unique) {
+    for (const auto& id : std::set<std::string>(ids.begin(), ids.end())) {
+      if (locked_.count(id) == 0) list.append(list.empty() ? "" : ",").append(q.text(id));
+    }
+    if (!list.empty()) load(list, true);
+  }
+
+  std::optional<TaskRecord> read_task(std::string_view id) override {
+    if (reads_ == ReadMode::locking) return lock_task(id);
+    const std::string key(id);
+    if (tasks_.count(key) == 0) {
+      if (begun_ || !pending_.empty()) {
+        load(quote().text(id), false);
+      } else {  // the common case: a prepared read in autocommit, no BEGIN needed
+        remember(run([&](pqxx::nontransaction& tx) {
+                   return tx.exec_prepared(
+                       connection_->prepared("read_task", std::string("SELECT ") +
+                                                              pg::kTaskColumns + kSummaryColumns +
+                                                              " FROM tasks WHERE id = $1"),
+                       pg::storable(key));
+                 }),
+                 false);
+      }
+    }
+    return cached(key);
+  }
+
+  void read_tasks(const std::vector<std::string>& ids) override {
+    if (reads_ == ReadMode::locking) return lock_tasks(ids);
+    const Quoter q = quote();
+    std::string list;
+    for (const auto& id : std::set<std::string>(ids.begin(), ids.end())) {
       if (tasks_.count(id) == 0) list.append(list.empty() ? "" : ",").append(q.text(id));
     }
-    if (!list.empty()) lock_and_read(list);
+    if (!list.empty()) load(list, false);
   }
 
   void insert_task(const TaskRecord& task) override {
     write(pg::insert_task(quote(), task), "tasks", task.id);
     events_[task.id] = EventCounts{};
     tasks_[task.id] = task;
+    read_versions_[task.id] = task.version;
+    locked_.insert(task.id);  // nobody else can see it before the commit
   }
 
   EventSummary summarize_events(std::string_view task_id, std::string_view state) override {
@@ -281,7 +333,7 @@ class PostgresStore::Transaction final : public StoreTransaction {
 
   void insert_transition(const TransitionRecord& event) override {
     mark("state_transitions", event.id);
-    events_rows_.push_back(pg::transition_values(quote(), event));
+    events_rows_.push_back(event);
     auto& counts = events_[event.task_id];
     counts.entries[event.to_state] += 1;
     counts.last_seq = event.seq;
@@ -289,10 +341,9 @@ class PostgresStore::Transaction final : public StoreTransaction {
 
   void update_task_state(std::string_view id, std::string_view state, std::int64_t version,
                          std::int64_t retry_count, std::string_view updated_at) override {
-    const Quoter q = quote();
     // The last update of a task in this transaction is the one that counts.
     task_updates_[std::string(id)] =
-        TaskUpdate{q.text(id), q.text(state), version, retry_count, q.timestamp(updated_at)};
+        TaskUpdate{std::string(state), version, retry_count, std::string(updated_at)};
     const auto cached = tasks_.find(std::string(id));
     if (cached != tasks_.end()) {
       cached->second.current_state = std::string(state);
@@ -304,7 +355,7 @@ class PostgresStore::Transaction final : public StoreTransaction {
 
   void insert_audit(const AuditRecord& event) override {
     mark("audit_events", event.id);
-    audit_rows_.push_back(pg::audit_values(quote(), event));
+    audit_rows_.push_back(event);
   }
 
   std::optional<ArtifactRecord> find_artifact(std::string_view id) override {
@@ -425,11 +476,12 @@ class PostgresStore::Transaction final : public StoreTransaction {
   }
 
   bool add_tokens(std::string_view task_id, std::int64_t tokens) override {
-    tasks_.erase(std::string(task_id));  // tokens_used changes in the database only
     const auto rows =
         query("UPDATE tasks SET tokens_used = tokens_used + " + Quoter::number(tokens) +
               " WHERE id = " + quote().text(task_id) + " AND tokens_used + " +
               Quoter::number(tokens) + " <= token_budget RETURNING id");
+    const auto cached = tasks_.find(std::string(task_id));
+    if (rows.size() == 1 && cached != tasks_.end()) cached->second.tokens_used += tokens;
     return rows.size() == 1;
   }
 
@@ -470,8 +522,12 @@ class PostgresStore::Transaction final : public StoreTransaction {
   }
 
   void delete_task(std::string_view task_id) override {
-    tasks_.erase(std::string(task_id));
-    events_.erase(std::string(task_id));
+    const std::string key(task_id);
+    tasks_.erase(key);
+    events_.erase(key);
+    read_versions_.erase(key);
+    task_updates_.erase(key);
+    locked_.erase(key);
     const std::string id = quote().text(task_id);
     std::string sql = std::string(kPostgresPruneExemption) + ";";
     for (const char* table : {"state_transitions", "approval_requests", "executions",
@@ -492,6 +548,10 @@ class PostgresStore::Transaction final : public StoreTransaction {
   }
 
   void commit() override {
+    // The common case, a transition read optimistically: one statement in autocommit, one
+    // round trip, no BEGIN and no row lock.
+    if (!task_updates_.empty() && !begun_ && pending_.empty()) return commit_transitions_alone();
+    write_transitions();
     const std::string batch = take_pending() + "COMMIT";
     try {
       pqxx::nontransaction tx(*connection_->connection);
@@ -501,31 +561,141 @@ class PostgresStore::Transaction final : public StoreTransaction {
       connection_->broken = true;
       done_ = true;
       resolve_in_doubt(error);
-    } catch (const pqxx::sql_error& error) {
-      statement_failed(error);
+    } catch (const pqxx::failure&) {
+      server_failed();
     }
   }
 
  private:
+  static constexpr const char* kSummaryColumns = ", entry_counts::text, last_seq";
+
   Quoter quote() const { return Quoter(*connection_->connection); }
 
-  /// Locks the tasks of `quoted_ids` in id order (concurrent batches never deadlock) and
-  /// reads them, with the event summary their rows carry, into the caches. One round trip.
-  void lock_and_read(const std::string& quoted_ids) {
-    const auto rows = query(std::string("SELECT ") + pg::kTaskColumns +
-                            ", entry_counts::text, last_seq FROM tasks WHERE id IN (" + quoted_ids +
-                            ") ORDER BY id FOR UPDATE");
+  std::optional<TaskRecord> cached(const std::string& id) const {
+    const auto found = tasks_.find(id);
+    if (found == tasks_.end()) return std::nullopt;
+    return found->second;
+  }
+
+  /// Reads the tasks of `quoted_ids` with the event summary their rows carry, in id order
+  /// (concurrent batches never deadlock), locking them when `lock`. One round trip.
+  void load(const std::string& quoted_ids, bool lock) {
+    const std::string sql = std::string("SELECT ") + pg::kTaskColumns + kSummaryColumns +
+                            " FROM tasks WHERE id IN (" + quoted_ids + ") ORDER BY id" +
+                            (lock ? " FOR UPDATE" : "");
+    if (lock || begun_ || !pending_.empty()) {
+      remember(query(sql), lock);
+    } else {
+      remember(run([&](pqxx::nontransaction& tx) { return tx.exec(sql); }), false);
+    }
+  }
+
+  /// Caches rows read by load(). A row this transaction had already read keeps its cached
+  /// copy (which carries the transaction's own changes); locking it now only confirms that
+  /// nobody changed it since the unlocked read.
+  void remember(const pqxx::result& rows, bool locked) {
     for (const auto& row : rows) {
       auto task = pg::read_task(row);
+      if (locked) locked_.insert(task.id);
+      const auto known = read_versions_.find(task.id);
+      if (known != read_versions_.end()) {
+        if (known->second != task.version) {
+          changed_meanwhile("task " + task.id + " changed after this transaction read it");
+        }
+        continue;
+      }
       EventCounts counts;
       const auto entries = nlohmann::json::parse(row[16].c_str());
       for (auto entry = entries.begin(); entry != entries.end(); ++entry) {
         counts.entries[entry.key()] = entry.value().get<std::int64_t>();
       }
       counts.last_seq = row[17].as<long long>();
+      read_versions_[task.id] = task.version;
       events_[task.id] = std::move(counts);
       tasks_[task.id] = std::move(task);
     }
+  }
+
+  void commit_transitions_alone() {
+    try {
+      pqxx::nontransaction tx(*connection_->connection);
+      exec_transitions(tx);
+      done_ = true;
+    } catch (const pqxx::broken_connection& error) {
+      connection_->broken = true;
+      done_ = true;
+      resolve_in_doubt(error);
+    } catch (const pqxx::failure&) {
+      server_failed();
+    }
+  }
+
+  /// Sends the queued transitions (task updates with their events and audit rows) inside the
+  /// transaction, after the writes queued before them.
+  void write_transitions() {
+    if (task_updates_.empty()) return;
+    if (!begun_ || !pending_.empty()) {
+      const std::string batch = begin_prefix() + std::exchange(pending_, {});
+      run([&](pqxx::nontransaction& tx) { return tx.exec(batch); });
+    }
+    run([&](pqxx::nontransaction& tx) { return exec_transitions(tx); });
+  }
+
+  /// kTransitionsStatement for everything queued in task_updates_, events_rows_, audit_rows_.
+  pqxx::result exec_transitions(pqxx::nontransaction& tx) {
+    std::array<pg::ArrayLiteral, 28> p;
+    for (const auto& [id, u] : task_updates_) {
+      const auto& counts = events_[id];  // kept current by insert_transition
+      p[0].add(id);
+      p[1].add(expected_version(id));
+      p[2].add(u.state);
+      p[3].add(u.version);
+      p[4].add(u.retry_count);
+      p[5].add(u.updated_at);
+      p[6].add(counts.last_seq);
+      p[7].add(entries_json(counts));
+    }
+    for (const auto& e : events_rows_) {
+      p[8].add(e.id);
+      p[9].add(e.task_id);
+      p[10].add(e.seq);
+      p[11].add(e.from_state);
+      p[12].add(e.to_state);
+      p[13].add(e.actor);
+      p[14].add(e.reason);
+      p[15].add(e.metadata_json);
+      p[16].add(e.correlation_id);
+      p[17].add(e.created_at);
+    }
+    for (const auto& a : audit_rows_) {
+      p[18].add(a.id);
+      p[19].add(a.correlation_id);
+      p[20].add(a.task_id);
+      p[21].add(a.event_type);
+      p[22].add(a.actor);
+      p[23].add(a.action);
+      p[24].add(a.resource_type);
+      p[25].add(a.resource_id);
+      p[26].add(a.details_json);
+      p[27].add(a.created_at);
+    }
+    task_updates_.clear();
+    events_rows_.clear();
+    audit_rows_.clear();
+    std::array<std::string, 28> v;
+    for (std::size_t i = 0; i < p.size(); ++i) v[i] = std::move(p[i]).text();
+    const std::string statement = connection_->prepared("transitions", pg::kTransitionsStatement);
+    return tx.exec_prepared(statement, v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9],
+                            v[10], v[11], v[12], v[13], v[14], v[15], v[16], v[17], v[18], v[19],
+                            v[20], v[21], v[22], v[23], v[24], v[25], v[26], v[27]);
+  }
+
+  std::int64_t expected_version(const std::string& id) const {
+    const auto found = read_versions_.find(id);
+    if (found == read_versions_.end()) {
+      throw StoreError("task " + id + " is updated by a transaction that did not read it first");
+    }
+    return found->second;
   }
 
   std::string begin_prefix() {
@@ -546,71 +716,48 @@ class PostgresStore::Transaction final : public StoreTransaction {
     if (!marker_) marker_ = std::make_pair(std::string(table), id);
   }
 
-  /// Everything queued, as SQL: the writes in order, then the events, the task updates and
-  /// the audit rows as one multi-row statement each (they only reference rows written
-  /// before them), so a batch of a thousand transitions is three statements, not 3,000.
+  /// Everything queued but the transitions, as SQL: the writes in order, then events and
+  /// audit rows written without a task update, as one multi-row statement each.
   std::string take_pending() {
+    const Quoter q = quote();
     std::string sql = begin_prefix();
     sql += pending_;
     pending_.clear();
-    auto rows = [&](const char* head, std::vector<std::string>& values) {
-      if (values.empty()) return;
+    auto rows = [&](const char* head, auto& records, auto values) {
+      if (records.empty()) return;
       sql += head;
-      for (std::size_t i = 0; i < values.size(); ++i) {
+      for (std::size_t i = 0; i < records.size(); ++i) {
         if (i > 0) sql += ',';
-        sql += values[i];
+        sql += values(q, records[i]);
       }
       sql += ';';
-      values.clear();
+      records.clear();
     };
-    rows(pg::kInsertTransitions, events_rows_);
-    if (task_updates_.size() == 1) {  // the common case: a plain UPDATE plans cheaper
-      const Quoter q = quote();
-      const auto& [id, u] = *task_updates_.begin();
-      const auto& counts = events_[id];
-      sql += "UPDATE tasks SET current_state = " + u.state +
-             ", version = " + Quoter::number(u.version) +
-             ", retry_count = " + Quoter::number(u.retry_count) + ", updated_at = " + u.updated_at +
-             ", last_seq = " + Quoter::number(counts.last_seq) +
-             ", entry_counts = " + q.json(entries_json(counts)) + " WHERE id = " + u.id + ";";
-      task_updates_.clear();
-    }
-    if (!task_updates_.empty()) {
-      const Quoter q = quote();
-      sql +=
-          "UPDATE tasks AS t SET current_state = v.s, version = v.ver, retry_count = v.r, "
-          "updated_at = v.u, last_seq = v.seq, entry_counts = v.e FROM (VALUES ";
-      bool first = true;
-      for (const auto& [id, u] : task_updates_) {
-        const auto& counts = events_[id];  // kept current by insert_transition
-        // the first row carries the types for the whole VALUES list
-        sql += first ? "(" : ",(";
-        sql += u.id + (first ? "::text," : ",") + u.state + (first ? "::text," : ",");
-        sql += Quoter::number(u.version) + (first ? "::bigint," : ",");
-        sql += Quoter::number(u.retry_count) + (first ? "::bigint," : ",") + u.updated_at + ",";
-        sql += Quoter::number(counts.last_seq) + (first ? "::bigint," : ",");
-        sql += q.json(entries_json(counts)) + ")";
-        first = false;
-      }
-      sql += ") AS v (id, s, ver, r, u, seq, e) WHERE t.id = v.id;";
-      task_updates_.clear();
-    }
-    rows(pg::kInsertAudits, audit_rows_);
+    rows(pg::kInsertTransitions, events_rows_, pg::transition_values);
+    rows(pg::kInsertAudits, audit_rows_, pg::audit_values);
     return sql;
   }
 
-  /// The queued writes and `sql` in one round trip; returns the result of `sql`.
-  pqxx::result query(const std::string& sql) {
-    const std::string batch = take_pending() + sql;
+  /// Runs `exec` on this transaction's connection, mapping broken links and server errors.
+  template <class Exec>
+  pqxx::result run(Exec&& exec) {
     try {
       pqxx::nontransaction tx(*connection_->connection);
-      return tx.exec(batch);
+      return exec(tx);
     } catch (const pqxx::broken_connection& error) {
       connection_->broken = true;
       not_committed(error);
-    } catch (const pqxx::sql_error& error) {
-      statement_failed(error);
+    } catch (const pqxx::failure&) {
+      server_failed();
     }
+  }
+
+  /// The queued writes and `sql` (in one round trip unless transitions are queued); returns
+  /// the result of `sql`.
+  pqxx::result query(const std::string& sql) {
+    write_transitions();
+    const std::string batch = take_pending() + sql;
+    return run([&](pqxx::nontransaction& tx) { return tx.exec(batch); });
   }
 
   std::string lineage(std::string_view artifact_id) {
@@ -644,19 +791,23 @@ class PostgresStore::Transaction final : public StoreTransaction {
 
   PostgresStore& store_;
   std::unique_ptr<Connection> connection_;
+  ReadMode reads_;
   std::string pending_;
-  std::vector<std::string> events_rows_;
+  std::vector<TransitionRecord> events_rows_;
   std::map<std::string, TaskUpdate> task_updates_;
-  std::vector<std::string> audit_rows_;
+  std::vector<AuditRecord> audit_rows_;
   bool begun_ = false;
   bool done_ = false;
   std::optional<std::pair<std::string, std::string>> marker_;
-  std::map<std::string, EventCounts> events_;
-  std::map<std::string, TaskRecord> tasks_;  // rows this transaction has locked, kept current
+  std::unordered_map<std::string, EventCounts> events_;
+  std::unordered_map<std::string, TaskRecord> tasks_;            // rows read, kept current
+  std::unordered_map<std::string, std::int64_t> read_versions_;  // as first read: updates
+                                                                 // expect them
+  std::unordered_set<std::string> locked_;
 };
 
-std::unique_ptr<StoreTransaction> PostgresStore::begin() {
-  return std::make_unique<Transaction>(*this);
+std::unique_ptr<StoreTransaction> PostgresStore::begin(ReadMode reads) {
+  return std::make_unique<Transaction>(*this, reads);
 }
 
 // ---- reads (prepared statements) --------------------------------------------------------

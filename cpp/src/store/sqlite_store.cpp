@@ -189,7 +189,8 @@ SqliteStore::SqliteStore(const std::string& path, SqliteSynchronous synchronous)
   apply_sqlite_migrations(db_);
 }
 
-std::unique_ptr<StoreTransaction> SqliteStore::begin() {
+// Every SQLite transaction locks the whole database (BEGIN IMMEDIATE): reads are locking.
+std::unique_ptr<StoreTransaction> SqliteStore::begin(ReadMode /*reads*/) {
   return std::make_unique<Transaction>(*this);
 }
 

@@ -223,6 +223,9 @@ class TaskEngine {
   Applied apply(store::StoreTransaction& tx, const TransitionRequest& request,
                 const nlohmann::json& metadata, std::string_view correlation_id,
                 std::optional<GuardViolation>& violation, Route route = Route::transition_api);
+  /// Whether entering `to` passes gates that read beyond the task row (artifacts,
+  /// approvals): such a transition locks its task rather than reading it optimistically.
+  static bool gated(lifecycle::TaskState to) noexcept;
   /// INV-07 for VALIDATION_PASSED and INV-01/07 for DEPLOYING; refusals are guard violations.
   void check_gates(store::StoreTransaction& tx, const store::TaskRecord& task,
                    lifecycle::TaskState to, const TransitionRequest& request,
@@ -256,7 +259,9 @@ auto TaskEngine::guarded(std::string_view correlation_id, Body&& body) {
   for (int attempt = 1;; ++attempt) {
     std::optional<GuardViolation> violation;
     try {
-      auto tx = store_->begin();
+      // First optimistically; a retry locks what it reads, so it cannot conflict again.
+      auto tx =
+          store_->begin(attempt == 1 ? store::ReadMode::optimistic : store::ReadMode::locking);
       auto result = body(*tx, violation);
       tx->commit();
       return result;
@@ -264,6 +269,12 @@ auto TaskEngine::guarded(std::string_view correlation_id, Body&& body) {
       // The connection broke before anything committed (the store says so): run the whole
       // operation again from the stored state, a few times, while the store reconnects.
       if (attempt >= kStoreAttempts || !error.details().value("retryable", false)) throw;
+    } catch (const ConcurrencyError& error) {
+      // A row read optimistically changed before the commit, which wrote nothing: run the
+      // operation again from the new state (guards and expected_version see it then).
+      const bool retryable = error.details().value("retryable", false);
+      if (!retryable && violation) record_guard_violation(*violation, correlation_id);
+      if (!retryable || attempt >= kStoreAttempts) throw;
     } catch (const Error&) {
       // The transaction rolled back while unwinding; a refusal is recorded on its own.
       if (violation) record_guard_violation(*violation, correlation_id);

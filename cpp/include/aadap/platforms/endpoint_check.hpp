@@ -13,8 +13,8 @@ namespace aadap::platforms {
 
 struct EndpointCheck {
   bool reachable = false;
-  long http_status = 0;   // 0 when no response arrived
-  std::string detail;     // "HTTP 401 in 84 ms" or the transport error (redacted)
+  long http_status = 0;  // 0 when no response arrived
+  std::string detail;    // "HTTP 401 in 84 ms" or the transport error (redacted)
   double latency_ms = 0.0;
 };
 
@@ -27,8 +27,7 @@ struct TlsOptions {
 /// network or TLS failure: the result says why. Blocks for at most about `timeout`;
 /// thread-safe.
 EndpointCheck check_endpoint(const std::string& url, const TlsOptions& tls,
-                             std::string_view correlation_header,
-                             std::string_view correlation_id,
+                             std::string_view correlation_header, std::string_view correlation_id,
                              std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
 }  // namespace aadap::platforms

@@ -41,7 +41,7 @@ class PostgresStore final : public Store {
   PostgresStore(const DatabaseUrl& url, Options options);
   ~PostgresStore() override;
 
-  std::unique_ptr<StoreTransaction> begin() override;
+  std::unique_ptr<StoreTransaction> begin(ReadMode reads) override;
   std::optional<TaskRecord> get_task(std::string_view id) override;
   std::vector<TaskRecord> list_tasks(const TaskQuery& query) override;
   std::vector<TransitionRecord> history(std::string_view task_id) override;

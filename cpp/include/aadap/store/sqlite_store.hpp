@@ -15,7 +15,7 @@ class SqliteStore final : public Store {
   /// Opens (creating when needed) and migrates the database at `path` (or ":memory:").
   SqliteStore(const std::string& path, SqliteSynchronous synchronous);
 
-  std::unique_ptr<StoreTransaction> begin() override;
+  std::unique_ptr<StoreTransaction> begin(ReadMode reads) override;
   std::optional<TaskRecord> get_task(std::string_view id) override;
   std::vector<TaskRecord> list_tasks(const TaskQuery& query) override;
   std::vector<TransitionRecord> history(std::string_view task_id) override;

@@ -22,6 +22,13 @@ class StoreTransaction {
   /// A hint before many lock_task calls (transition_many): a store that pays a round trip
   /// per statement locks and reads them all at once, in id order. Nothing by default.
   virtual void lock_tasks(const std::vector<std::string>& /*ids*/) {}
+  /// The task row for a change of its state. In a ReadMode::optimistic transaction the store
+  /// may read it without a lock and instead make the commit conditional: when another writer
+  /// changed the row in between, commit() writes nothing and throws a ConcurrencyError whose
+  /// details say {"retryable": true}. Otherwise (and by default) it is lock_task.
+  virtual std::optional<TaskRecord> read_task(std::string_view id) { return lock_task(id); }
+  /// read_task for many (the lock_tasks hint).
+  virtual void read_tasks(const std::vector<std::string>& ids) { lock_tasks(ids); }
   virtual void insert_task(const TaskRecord& task) = 0;
   /// What the guards and the next event need from the task's events, in one read.
   virtual EventSummary summarize_events(std::string_view task_id, std::string_view state) = 0;
@@ -84,11 +91,16 @@ class StoreTransaction {
   virtual void commit() = 0;
 };
 
+/// How a transaction's read_task reads: `locking` locks the row like lock_task; `optimistic`
+/// lets the store check the row at commit instead, where a row lock costs more than the
+/// rare retry (PostgreSQL: a lock writes the tuple and a WAL record).
+enum class ReadMode { locking, optimistic };
+
 /// Thread-safe.
 class Store {
  public:
   virtual ~Store() = default;
-  virtual std::unique_ptr<StoreTransaction> begin() = 0;
+  virtual std::unique_ptr<StoreTransaction> begin(ReadMode reads) = 0;
   virtual std::optional<TaskRecord> get_task(std::string_view id) = 0;
   /// Tasks matching `query` (already validated by the engine), ties broken by id.
   virtual std::vector<TaskRecord> list_tasks(const TaskQuery& query) = 0;
