@@ -221,6 +221,21 @@ std::string transition_values(const Quoter& q, const TransitionRecord& e) {
          q.timestamp(e.created_at) + ")";
 }
 
+const char* const kTransitionStatement =
+    "WITH u AS (UPDATE tasks SET current_state = $3, version = $4, retry_count = $5, "
+    "updated_at = $6::timestamptz, last_seq = $7, entry_counts = $8::jsonb "
+    "WHERE id = $1 AND version = $2 RETURNING 1), "
+    "n AS (SELECT count(*) AS updated FROM u), "
+    "e AS (INSERT INTO state_transitions (id, task_id, seq, from_state, to_state, actor, reason, "
+    "metadata, correlation_id, created_at) SELECT $9::text, $10::text, $11::bigint, $12::text, "
+    "$13::text, $14::text, $15::text, $16::jsonb, $17::text, $18::timestamptz "
+    "WHERE (SELECT updated FROM n) = 1), "
+    "a AS (INSERT INTO audit_events (id, correlation_id, task_id, event_type, actor, action, "
+    "resource_type, resource_id, details, created_at) SELECT $19::text, $20::text, $21::text, "
+    "$22::text, $23::text, $24::text, $25::text, $26::text, $27::jsonb, $28::timestamptz "
+    "WHERE (SELECT updated FROM n) = 1) "
+    "SELECT updated FROM n";
+
 const char* const kTransitionsStatement =
     "WITH v AS (SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[], "
     "$5::bigint[], $6::timestamptz[], $7::bigint[], $8::jsonb[]) AS v (id, expected, state, "

@@ -61,6 +61,10 @@ std::string insert_task(const Quoter& q, const TaskRecord& t);
 extern const char* const kInsertTransitions;
 std::string transition_values(const Quoter& q, const TransitionRecord& e);
 extern const char* const kInsertAudits;
+/// One transition as one statement (prepared), with kTransitionsStatement's parameters as
+/// scalars: a plan with the primary key lookup, where unnest's would guess at the row count.
+/// Returns the count of updated rows; 0 (nothing written) means the row was not current.
+extern const char* const kTransitionStatement;
 /// The transitions of a transaction as one statement (prepared), its parameters arrays that
 /// unnest into rows: the task rows' updates, each conditional on the version the row was read
 /// at ($1 ids, $2 those versions, $3-$8 states, versions, retry_counts, updated_at, last_seq,

@@ -641,8 +641,12 @@ class PostgresStore::Transaction final : public StoreTransaction {
     run([&](pqxx::nontransaction& tx) { return exec_transitions(tx); });
   }
 
-  /// kTransitionsStatement for everything queued in task_updates_, events_rows_, audit_rows_.
+  /// kTransitionsStatement for everything queued in task_updates_, events_rows_, audit_rows_;
+  /// kTransitionStatement when that is one transition.
   pqxx::result exec_transitions(pqxx::nontransaction& tx) {
+    if (task_updates_.size() == 1 && events_rows_.size() == 1 && audit_rows_.size() == 1) {
+      return exec_one_transition(tx);
+    }
     std::array<pg::ArrayLiteral, 28> p;
     for (const auto& [id, u] : task_updates_) {
       const auto& counts = events_[id];  // kept current by insert_transition
@@ -688,6 +692,34 @@ class PostgresStore::Transaction final : public StoreTransaction {
     return tx.exec_prepared(statement, v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9],
                             v[10], v[11], v[12], v[13], v[14], v[15], v[16], v[17], v[18], v[19],
                             v[20], v[21], v[22], v[23], v[24], v[25], v[26], v[27]);
+  }
+
+  pqxx::result exec_one_transition(pqxx::nontransaction& tx) {
+    const auto [id, u] = *task_updates_.begin();
+    const TransitionRecord e = std::move(events_rows_.front());
+    const AuditRecord a = std::move(audit_rows_.front());
+    task_updates_.clear();
+    events_rows_.clear();
+    audit_rows_.clear();
+    const auto& counts = events_[id];
+    const std::string entries = entries_json(counts);
+    const auto nullable = [](const std::optional<std::string>& value) {
+      return value ? pg::storable(*value).c_str() : nullptr;
+    };
+    using pg::storable;
+    const std::string statement = connection_->prepared("transition", pg::kTransitionStatement);
+    auto result = tx.exec_prepared(
+        statement, storable(id), expected_version(id), storable(u.state), u.version, u.retry_count,
+        storable(u.updated_at), counts.last_seq, entries, storable(e.id), storable(e.task_id),
+        e.seq, storable(e.from_state), storable(e.to_state), storable(e.actor), storable(e.reason),
+        storable(e.metadata_json), nullable(e.correlation_id), storable(e.created_at),
+        storable(a.id), nullable(a.correlation_id), nullable(a.task_id), storable(a.event_type),
+        storable(a.actor), storable(a.action), nullable(a.resource_type), nullable(a.resource_id),
+        storable(a.details_json), storable(a.created_at));
+    if (result[0][0].as<long long>() != 1) {  // nothing was written
+      changed_meanwhile("task " + id + " changed after this transaction read it");
+    }
+    return result;
   }
 
   std::int64_t expected_version(const std::string& id) const {
