@@ -153,6 +153,7 @@ void bind_engine(py::module_& m) {
            py::call_guard<py::gil_scoped_release>());
   bind_governance(engine_class);
   bind_operations(engine_class);
+  bind_vector_memory(m, engine_class);
 }
 
 }  // namespace aadap::bindings

@@ -13,6 +13,8 @@ using EngineClass = pybind11::class_<engine::TaskEngine>;
 
 void bind_governance(EngineClass& engine);
 void bind_operations(EngineClass& engine);
+/// Embedders, the vector memory class and EngineCore.vector_memory.
+void bind_vector_memory(pybind11::module_& m, EngineClass& engine);
 
 /// Runs the store work without the GIL; its result becomes Python rows after.
 template <class Work>

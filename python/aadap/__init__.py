@@ -43,12 +43,15 @@ __all__ = [
     "CostRecord",
     "Engine",
     "Execution",
+    "HashingEmbedder",
     "LocalPlatform",
     "ManualClock",
+    "MemoryEntity",
     "OperationType",
     "PlatformResource",
     "PlatformTargets",
     "RiskLevel",
+    "SearchHit",
     "Secret",
     "Settings",
     "SqlResult",
@@ -57,6 +60,7 @@ __all__ = [
     "TaskLog",
     "TaskState",
     "Timeline",
+    "VectorMemory",
     "WorkingMemory",
     "__version__",
     "configure_logging",
@@ -90,6 +94,7 @@ if TYPE_CHECKING:
         TaskLog,
     )
     from aadap.timeline import Timeline
+    from aadap.vector_memory import HashingEmbedder, MemoryEntity, SearchHit, VectorMemory
 
 # Imported on first use, to keep `import aadap` fast (the engine pulls in json and datetime).
 _LAZY = {
@@ -97,6 +102,10 @@ _LAZY = {
     "LocalPlatform": "aadap.local_platform",
     "SqlResult": "aadap.results",
     "Timeline": "aadap.timeline",
+    **{
+        name: "aadap.vector_memory"
+        for name in ("HashingEmbedder", "MemoryEntity", "SearchHit", "VectorMemory")
+    },
     **{
         name: "aadap.snapshots"
         for name in ("ApprovalRequest", "Artifact", "AuditEvent", "CostRecord", "Execution",

@@ -6,6 +6,9 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, TypedDict
 
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
 __version__: str
 
 LogLevel = int | Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] | str
@@ -352,10 +355,88 @@ class VerifyReport:
     @property
     def problems(self) -> list[str]: ...
 
+class Embedder:
+    @property
+    def provider(self) -> str: ...
+    @property
+    def model(self) -> str: ...
+    @property
+    def dimension(self) -> int: ...
+    def embed_batch(self, texts: Sequence[str]) -> NDArray[np.float32]: ...
+
+class HashingEmbedderCore(Embedder):
+    def __init__(self, dimension: int = 1536) -> None: ...
+
+# (id, memory_name, content, embedding bytes | None, entity_type, provenance, confidence,
+#  use_count, validation_pass_rate, validation_failures, critical_failure_at, is_deprecated,
+#  metadata_json, created_at, updated_at)
+MemoryEntityRow = tuple[
+    str,
+    str,
+    str,
+    bytes | None,
+    str,
+    str,
+    float,
+    int,
+    float,
+    int,
+    str | None,
+    bool,
+    str,
+    str,
+    str,
+]
+# (id, content, entity_type, provenance, confidence, metadata_json, created_at)
+EntitySpecRow = tuple[str, str, str, str, float, str, str]
+
+class VectorMemoryCore:
+    @property
+    def name(self) -> str: ...
+    @property
+    def dimension(self) -> int: ...
+    def add_many(
+        self, specs: Sequence[EntitySpecRow], embeddings: ArrayLike
+    ) -> list[MemoryEntityRow]: ...
+    def upsert_many(
+        self, specs: Sequence[EntitySpecRow], embeddings: ArrayLike
+    ) -> list[MemoryEntityRow]: ...
+    def get(self, id: str) -> MemoryEntityRow | None: ...
+    def remove(self, ids: Sequence[str]) -> int: ...
+    def search_many(
+        self,
+        queries: ArrayLike,
+        k: int,
+        min_similarity: float,
+        entity_type: str | None,
+        metadata_json: str,
+        provenance_prefix: str | None,
+        record_use: bool,
+    ) -> list[list[tuple[float, MemoryEntityRow]]]: ...
+    def update(
+        self,
+        id: str,
+        confidence: float | None,
+        validation_pass_rate: float | None,
+        validation_failures: int | None,
+        critical_failure_at: str | None,
+        metadata_json: str | None,
+    ) -> MemoryEntityRow: ...
+    def promote(self, id: str) -> MemoryEntityRow: ...
+    def deprecate(self, id: str, reason: str) -> MemoryEntityRow: ...
+    def govern(self) -> tuple[list[str], list[str]]: ...
+    def stats(self) -> dict[str, Any]: ...
+
+def memory_promotion_eligible(row: tuple[Any, ...], now: str) -> bool: ...
+def memory_deprecation_required(row: tuple[Any, ...]) -> bool: ...
+
 class EngineCore:
     def __init__(
         self, url: str, settings: Settings, checkpoints: WorkingMemoryCore | None
     ) -> None: ...
+    def vector_memory(
+        self, name: str, embedder: Embedder, min_similarity: float, max_staleness_days: int
+    ) -> VectorMemoryCore: ...
     def create_task(
         self,
         title: str,

@@ -28,6 +28,7 @@ from aadap.snapshots import AuditEvent, SnapshotList, StateTransition, Task
 
 if TYPE_CHECKING:
     from aadap.timeline import Timeline
+    from aadap.vector_memory import VectorMemory
 
 __all__ = ["AuditEvent", "Engine", "StateTransition", "Task", "VerifyReport"]
 
@@ -59,9 +60,10 @@ class Engine(Governance, Operations):
     """The only way to change a task. Thread-safe; several engines (and processes) may share
     one database."""
 
-    def __init__(self, core: _core.EngineCore, url: str) -> None:
+    def __init__(self, core: _core.EngineCore, url: str, settings: _core.Settings) -> None:
         self._core = core
         self._url = url
+        self._settings = settings
 
     @classmethod
     def open(
@@ -85,10 +87,34 @@ class Engine(Governance, Operations):
             working_memory = WorkingMemory(settings=settings)
         target = settings.database_url.reveal() if url is None else url
         redacted = _core.DatabaseUrl(target).redacted
-        return cls(_core.EngineCore(target, settings, working_memory), redacted)
+        return cls(_core.EngineCore(target, settings, working_memory), redacted, settings)
 
     def __repr__(self) -> str:
         return f"Engine({self._url!r})"
+
+    def vector_memory(
+        self,
+        name: str = "default",
+        *,
+        dimension: int | None = None,
+        embedder: _core.Embedder | None = None,
+    ) -> VectorMemory:
+        """The vector memory ``name`` of this engine's store (SQLite), created on first use
+        with the embedder's identity and dimension; reopening it with another embedder or
+        dimension is refused. The default embedder is the offline :class:`HashingEmbedder`
+        of ``dimension`` (AADAP_EMBEDDING_DIMENSION, 1536). The index is built from the
+        stored entities here."""
+        from aadap.vector_memory import HashingEmbedder, VectorMemory
+
+        if embedder is None:
+            embedder = HashingEmbedder(dimension or self._settings.embedding_dimension)
+        elif dimension is not None and dimension != embedder.dimension:
+            raise _core.InvalidArgumentError(
+                f"dimension {dimension} differs from the embedder's {embedder.dimension}"
+            )
+        core = self._core.vector_memory(name, embedder, self._settings.vector_min_similarity,
+                                        self._settings.vector_max_staleness_days)  # fmt: skip
+        return VectorMemory(core, embedder)
 
     def create_task(
         self,

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from aadap.results import SqlResult
     from aadap.snapshots import Snapshot
     from aadap.timeline import Timeline
+    from aadap.vector_memory import VectorMemory
     from aadap.working_memory import WorkingMemory
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "snapshots_html",
     "sql_result_html",
     "timeline_html",
+    "vector_memory_html",
     "working_memory_html",
 ]  # fmt: skip
 
@@ -93,6 +95,12 @@ def working_memory_html(memory: WorkingMemory) -> str:
     return f"{title}{_TABLE}{''.join(rows)}</table>"
 
 
+def vector_memory_html(memory: VectorMemory) -> str:
+    """A vector memory's statistics."""
+    rows = [_row(str(key), str(value)) for key, value in memory.stats().items()]
+    return f"<b>VectorMemory {memory.name!r}</b>{_TABLE}{''.join(rows)}</table>"
+
+
 setattr(_core.Settings, "_repr_html_", settings_html)  # noqa: B010 (a C++ class)
 
 
@@ -106,6 +114,8 @@ def _cell(value: object) -> str:
         return str(value.value)
     if isinstance(value, datetime):
         return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    if hasattr(value, "dtype") and hasattr(value, "shape"):  # a numpy array: its shape only
+        return f"{value.dtype}[{', '.join(map(str, value.shape))}]"
     if isinstance(value, dict):
         import json
 

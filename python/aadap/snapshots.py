@@ -341,10 +341,7 @@ class SnapshotList(list[S]):
         """One row per snapshot, one column per field (pandas must be installed)."""
         import pandas
 
-        columns = type(self[0])._fields if self else ()
-        frame: pandas.DataFrame = pandas.DataFrame(
-            [s.to_dict() for s in self], columns=list(columns)
-        )
+        frame: pandas.DataFrame = pandas.DataFrame([s.to_dict() for s in self])
         return frame
 
     def _repr_html_(self) -> str:

@@ -1051,4 +1051,34 @@ void PostgresStore::await_decision(std::string_view request_id, std::chrono::mil
   }
 }
 
+// ---- vector memories ----------------------------------------------------------------
+
+namespace {
+
+[[noreturn]] void no_vector_memory() {
+  throw StoreError(
+      "this version of aadap keeps vector memories on SQLite stores only; open the vector "
+      "memory from an engine on a sqlite:// URL (PostgreSQL support is planned)",
+      {{"backend", "postgresql"}});
+}
+
+}  // namespace
+
+VectorMemoryRecord PostgresStore::open_vector_memory(const VectorMemoryRecord& /*wanted*/) {
+  no_vector_memory();
+}
+
+std::vector<MemoryEntityRecord> PostgresStore::memory_entities(std::string_view /*memory_name*/) {
+  no_vector_memory();
+}
+
+void PostgresStore::put_memory_entities(const std::vector<MemoryEntityRecord>& /*entities*/) {
+  no_vector_memory();
+}
+
+void PostgresStore::delete_memory_entities(std::string_view /*memory_name*/,
+                                           const std::vector<std::string>& /*ids*/) {
+  no_vector_memory();
+}
+
 }  // namespace aadap::store

@@ -44,6 +44,12 @@ SqliteStatement& SqliteStatement::bind(int index, std::string_view text) {
   return *this;
 }
 
+SqliteStatement& SqliteStatement::bind_blob(int index, const void* data, std::size_t size) {
+  const int rc = sqlite3_bind_blob64(stmt_, index, data, size, SQLITE_TRANSIENT);
+  if (rc != SQLITE_OK) fail(db_, rc, "binding a parameter failed");
+  return *this;
+}
+
 SqliteStatement& SqliteStatement::bind(int index, std::int64_t value) {
   const int rc = sqlite3_bind_int64(stmt_, index, value);
   if (rc != SQLITE_OK) fail(db_, rc, "binding a parameter failed");
@@ -99,6 +105,13 @@ double SqliteStatement::real(int column) const {
 
 std::int64_t SqliteStatement::integer(int column) const {
   return sqlite3_column_int64(stmt_, column);
+}
+
+std::string_view SqliteStatement::blob(int column) const {
+  const void* data = sqlite3_column_blob(stmt_, column);
+  const auto size = static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column));
+  return data == nullptr ? std::string_view()
+                         : std::string_view(static_cast<const char*>(data), size);
 }
 
 std::optional<std::string> SqliteStatement::text(int column) const {

@@ -136,6 +136,9 @@ class TaskEngine {
                                                  std::string_view correlation_id);
   /// NotFoundError for an unknown id.
   store::TaskRecord get_task(std::string_view task_id);
+  /// The store the engine writes to, for components that keep their data beside the tasks
+  /// (the vector memory).
+  const std::shared_ptr<store::Store>& store() const noexcept { return store_; }
   /// Tasks matching the query. `groups` (terminal, failed, awaiting_human, working, active)
   /// add their states to query.states. Validates everything: unknown states, groups,
   /// environments, platforms, priorities outside 0..10, timestamps not in ISO-8601 UTC,

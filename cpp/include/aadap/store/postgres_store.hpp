@@ -56,6 +56,11 @@ class PostgresStore final : public Store {
   std::vector<CostRecord> costs(std::string_view task_id) override;
   std::vector<ResourceRecord> resources(std::string_view task_id) override;
   std::vector<TaskLogRecord> logs(std::string_view task_id) override;
+  VectorMemoryRecord open_vector_memory(const VectorMemoryRecord& wanted) override;
+  std::vector<MemoryEntityRecord> memory_entities(std::string_view memory_name) override;
+  void put_memory_entities(const std::vector<MemoryEntityRecord>& entities) override;
+  void delete_memory_entities(std::string_view memory_name,
+                              const std::vector<std::string>& ids) override;
   /// LISTEN on a connection of its own, then waits for the deciding process's NOTIFY.
   void await_decision(std::string_view request_id, std::chrono::milliseconds timeout) override;
 

@@ -136,6 +136,34 @@ struct TaskLogRecord {
   std::string created_at;
 };
 
+/// A named vector memory as recorded when it was created (memory.md §2).
+struct VectorMemoryRecord {
+  std::string name;
+  int dimension = 0;
+  std::string embedder_provider;
+  std::string embedder_model;
+  std::string created_at;
+};
+
+/// One vector memory entity; `embedding` holds the vector as the caller gave it.
+struct MemoryEntityRecord {
+  std::string id;
+  std::string memory_name;
+  std::string content;
+  std::vector<float> embedding;
+  std::string entity_type;
+  std::string provenance;
+  double confidence = 1.0;
+  std::int64_t use_count = 0;
+  double validation_pass_rate = 1.0;
+  std::int64_t validation_failures = 0;
+  std::optional<std::string> critical_failure_at;
+  bool is_deprecated = false;
+  std::string metadata_json = "{}";
+  std::string created_at;
+  std::string updated_at;
+};
+
 /// A task's events as the next transition sees them.
 struct EventSummary {
   std::int64_t entries = 0;   // events that entered the state asked about

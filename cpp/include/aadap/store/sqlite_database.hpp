@@ -30,6 +30,8 @@ class SqliteStatement {
   SqliteStatement& bind(int index, std::int64_t value);
   SqliteStatement& bind(int index, double value);
   SqliteStatement& bind_null(int index);
+  /// The bytes as a BLOB (copied by SQLite).
+  SqliteStatement& bind_blob(int index, const void* data, std::size_t size);
   /// NULL for nullopt.
   SqliteStatement& bind_optional(int index, const std::optional<std::string>& text);
   SqliteStatement& bind_optional(int index, const std::optional<std::int64_t>& value);
@@ -43,6 +45,8 @@ class SqliteStatement {
   std::optional<std::int64_t> optional_integer(int column) const;
   double real(int column) const;
   std::optional<std::string> text(int column) const;
+  /// A BLOB column's bytes, valid until the next step() or reset().
+  std::string_view blob(int column) const;
 
  private:
   sqlite3* db_;

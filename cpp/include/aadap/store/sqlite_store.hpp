@@ -30,6 +30,11 @@ class SqliteStore final : public Store {
   std::vector<CostRecord> costs(std::string_view task_id) override;
   std::vector<ResourceRecord> resources(std::string_view task_id) override;
   std::vector<TaskLogRecord> logs(std::string_view task_id) override;
+  VectorMemoryRecord open_vector_memory(const VectorMemoryRecord& wanted) override;
+  std::vector<MemoryEntityRecord> memory_entities(std::string_view memory_name) override;
+  void put_memory_entities(const std::vector<MemoryEntityRecord>& entities) override;
+  void delete_memory_entities(std::string_view memory_name,
+                              const std::vector<std::string>& ids) override;
 
  private:
   class Transaction;

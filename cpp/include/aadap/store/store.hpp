@@ -123,6 +123,17 @@ class Store {
   virtual std::vector<ResourceRecord> resources(std::string_view task_id) = 0;
   virtual std::vector<TaskLogRecord> logs(std::string_view task_id) = 0;
 
+  // Vector memories (memory.md §2): the durable copy the in-memory index is built from.
+  /// The recorded memory named like `wanted`, created from `wanted` when there is none.
+  virtual VectorMemoryRecord open_vector_memory(const VectorMemoryRecord& wanted) = 0;
+  /// Every entity of the memory, embeddings included, oldest first.
+  virtual std::vector<MemoryEntityRecord> memory_entities(std::string_view memory_name) = 0;
+  /// Inserts the entities, or replaces those whose id exists, all in one transaction.
+  virtual void put_memory_entities(const std::vector<MemoryEntityRecord>& entities) = 0;
+  /// Removes the entities of `ids` from the memory, in one transaction.
+  virtual void delete_memory_entities(std::string_view memory_name,
+                                      const std::vector<std::string>& ids) = 0;
+
   /// Blocks until the approval request is no longer PENDING or `timeout` passes, whichever
   /// is first; the caller reads the request again after. By default it looks every 50 ms;
   /// PostgreSQL is woken by the deciding process's NOTIFY.

@@ -1,0 +1,500 @@
+#include "aadap/memory/vector_memory.hpp"
+
+#include "aadap/core/errors.hpp"
+#include "aadap/core/ids.hpp"
+#include "aadap/memory/dot_kernel.hpp"
+#include "aadap/memory/memory_governance.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <mutex>
+#include <unordered_set>
+
+namespace aadap::memory {
+
+namespace {
+
+using Clock = std::chrono::system_clock;
+
+// Rows scored per kernel call: 256 rows of 1536 floats stay in L2 while search_many runs
+// every query over them.
+constexpr std::size_t kBlockRows = 256;
+
+Clock::time_point time_of(const std::string& iso, const std::string& what) {
+  const auto parsed = parse_utc_iso(iso);
+  if (!parsed) {
+    throw InvalidArgumentError(what + " is not an ISO-8601 UTC timestamp such as " +
+                               "2026-11-25T21:40:04Z (got '" + iso.substr(0, 40) + "')");
+  }
+  return *parsed;
+}
+
+nlohmann::json metadata_object(const std::string& json, const std::string& what) {
+  auto parsed = nlohmann::json::parse(json, nullptr, false);
+  if (parsed.is_discarded() || !parsed.is_object()) {
+    throw InvalidArgumentError(what + " must be a JSON object (got '" + json.substr(0, 60) + "')");
+  }
+  return parsed;
+}
+
+void check_unit_interval(double value, const std::string& what) {
+  if (!(value >= 0.0 && value <= 1.0)) {
+    throw InvalidArgumentError(what + " is from 0 to 1 (got " + std::to_string(value) + ")");
+  }
+}
+
+}  // namespace
+
+VectorMemory::VectorMemory(std::shared_ptr<store::Store> store, std::string name,
+                           std::shared_ptr<const Embedder> embedder, VectorMemoryOptions options)
+    : store_(std::move(store)),
+      name_(std::move(name)),
+      embedder_(std::move(embedder)),
+      options_(options) {
+  if (name_.size() > 200 || is_blank_text(name_)) {
+    throw InvalidArgumentError("a vector memory name has 1 to 200 characters, not all blank");
+  }
+  if (!embedder_) throw InvalidArgumentError("a vector memory needs an embedder");
+  options_.min_similarity = std::max(options_.min_similarity, kSimilarityFloor);
+  identity_ = embedder_->identity();
+  dimension_ = identity_.dimension;
+  if (dimension_ < 1 || dimension_ > 8192) {
+    throw InvalidArgumentError("the embedding dimension is from 1 to 8192 (got " +
+                               std::to_string(dimension_) + ")");
+  }
+  const auto recorded = store_->open_vector_memory(store::VectorMemoryRecord{
+      name_, dimension_, identity_.provider, identity_.model, utc_now_iso()});
+  if (recorded.dimension != dimension_ || recorded.embedder_provider != identity_.provider ||
+      recorded.embedder_model != identity_.model) {
+    throw InvalidArgumentError(
+        "vector memory '" + name_ + "' holds " + std::to_string(recorded.dimension) +
+            "-dimensional vectors of " + recorded.embedder_provider + "/" +
+            recorded.embedder_model + ", not " + std::to_string(dimension_) +
+            "-dimensional ones of " + identity_.provider + "/" + identity_.model +
+            ": open it with its own embedder, or use another memory name",
+        {{"memory", name_},
+         {"dimension", recorded.dimension},
+         {"embedder", recorded.embedder_provider + "/" + recorded.embedder_model}});
+  }
+  auto entities = store_->memory_entities(name_);
+  matrix_.reserve(entities.size() * static_cast<std::size_t>(dimension_));
+  slots_.reserve(entities.size());
+  for (auto& entity : entities) {
+    if (entity.embedding.size() != static_cast<std::size_t>(dimension_)) {
+      throw StoreError("memory entity " + entity.id + " has " +
+                       std::to_string(entity.embedding.size()) + " floats, not " +
+                       std::to_string(dimension_));
+    }
+    place(std::move(entity));
+  }
+}
+
+std::vector<float> VectorMemory::unit_vector(const float* vector, std::size_t length,
+                                             const std::string& what) const {
+  if (length != static_cast<std::size_t>(dimension_)) {
+    throw InvalidArgumentError(what + " has " + std::to_string(length) + " values; memory '" +
+                               name_ + "' holds " + std::to_string(dimension_) +
+                               "-dimensional vectors");
+  }
+  double sum = 0;
+  for (std::size_t i = 0; i < length; ++i) {
+    if (!std::isfinite(vector[i])) {
+      throw InvalidArgumentError(what + " holds a NaN or infinite value at position " +
+                                 std::to_string(i));
+    }
+    sum += static_cast<double>(vector[i]) * vector[i];
+  }
+  if (!(sum > 0) || !std::isfinite(sum)) {
+    throw InvalidArgumentError(what +
+                               " is a zero vector (or too large to normalise): cosine "
+                               "similarity needs a direction");
+  }
+  const double scale = 1.0 / std::sqrt(sum);
+  std::vector<float> unit(length);
+  for (std::size_t i = 0; i < length; ++i) {
+    unit[i] = static_cast<float>(vector[i] * scale);
+  }
+  return unit;
+}
+
+std::vector<store::MemoryEntityRecord> VectorMemory::add_many(const std::vector<EntitySpec>& specs,
+                                                              const float* embeddings,
+                                                              std::size_t rows) {
+  return write(specs, embeddings, rows, false);
+}
+
+std::vector<store::MemoryEntityRecord> VectorMemory::upsert_many(
+    const std::vector<EntitySpec>& specs, const float* embeddings, std::size_t rows) {
+  return write(specs, embeddings, rows, true);
+}
+
+std::vector<store::MemoryEntityRecord> VectorMemory::write(const std::vector<EntitySpec>& specs,
+                                                           const float* embeddings,
+                                                           std::size_t rows, bool replace) {
+  if (rows != specs.size()) {
+    throw InvalidArgumentError(std::to_string(specs.size()) + " entities but " +
+                               std::to_string(rows) + " embeddings: pass one row per entity");
+  }
+  const std::string now = utc_now_iso();
+  const auto dim = static_cast<std::size_t>(dimension_);
+  std::vector<store::MemoryEntityRecord> records;
+  records.reserve(specs.size());
+  std::unordered_set<std::string> ids;
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    const EntitySpec& spec = specs[i];
+    const std::string what = "entity " + std::to_string(i);
+    if (is_blank_text(spec.content)) {
+      throw InvalidArgumentError(what + " has no content");
+    }
+    if (is_blank_text(spec.provenance)) {
+      throw InvalidArgumentError(what +
+                                 " has no provenance: say where it came from (e.g. task:<id>)");
+    }
+    if (is_blank_text(spec.entity_type)) {
+      throw InvalidArgumentError(what + " has no entity_type");
+    }
+    check_unit_interval(spec.confidence, what + ": confidence");
+    store::MemoryEntityRecord r;
+    r.id = spec.id.empty() ? new_uuid7() : spec.id;
+    if (!ids.insert(r.id).second) {
+      throw InvalidArgumentError(what + " repeats the id " + r.id + " of an earlier one");
+    }
+    r.memory_name = name_;
+    r.content = spec.content;
+    r.embedding = unit_vector(embeddings + i * dim, dim, what + "'s embedding");
+    r.entity_type = spec.entity_type;
+    r.provenance = spec.provenance;
+    r.confidence = spec.confidence;
+    r.metadata_json = metadata_object(spec.metadata_json, what + ": metadata").dump();
+    r.created_at = spec.created_at.empty() ? now : spec.created_at;
+    time_of(r.created_at, what + ": created_at");
+    r.updated_at = now;
+    records.push_back(std::move(r));
+  }
+  std::unique_lock lock(mutex_);
+  for (auto& r : records) {
+    const auto existing = slot_of_.find(r.id);
+    if (existing == slot_of_.end()) continue;
+    if (!replace) {
+      throw InvalidArgumentError("memory '" + name_ + "' already holds an entity with id " + r.id +
+                                 ": use upsert() to replace it");
+    }
+    const auto& kept = slots_[existing->second].record;
+    r.use_count = kept.use_count;
+    r.validation_pass_rate = kept.validation_pass_rate;
+    r.validation_failures = kept.validation_failures;
+    r.critical_failure_at = kept.critical_failure_at;
+    r.is_deprecated = kept.is_deprecated;
+    r.created_at = kept.created_at;
+  }
+  commit(records);
+  for (auto& r : records) r.embedding.clear();  // the caller has it; get() returns the unit one
+  return records;
+}
+
+void VectorMemory::commit(std::vector<store::MemoryEntityRecord> records) {
+  store_->put_memory_entities(records);  // durable first: a failed write changes nothing
+  for (auto& r : records) place(std::move(r));
+}
+
+void VectorMemory::place(store::MemoryEntityRecord record) {
+  const auto dim = static_cast<std::size_t>(dimension_);
+  Slot slot{std::move(record), {}, {}, {}};
+  slot.metadata = nlohmann::json::parse(slot.record.metadata_json, nullptr, false);
+  if (!slot.metadata.is_object()) slot.metadata = nlohmann::json::object();
+  slot.created = parse_utc_iso(slot.record.created_at).value_or(Clock::time_point{});
+  slot.updated = parse_utc_iso(slot.record.updated_at).value_or(slot.created);
+  std::vector<float> vector = std::move(slot.record.embedding);
+  slot.record.embedding.clear();
+  const auto existing = slot_of_.find(slot.record.id);
+  std::size_t index = 0;
+  if (existing != slot_of_.end()) {
+    index = existing->second;
+    slots_[index] = std::move(slot);
+  } else {
+    index = slots_.size();
+    slot_of_.emplace(slot.record.id, index);
+    slots_.push_back(std::move(slot));
+    matrix_.resize(matrix_.size() + dim);
+  }
+  std::copy(vector.begin(), vector.end(),
+            matrix_.begin() + static_cast<std::ptrdiff_t>(index * dim));
+}
+
+std::size_t VectorMemory::find(const std::string& id) const {
+  const auto found = slot_of_.find(id);
+  if (found == slot_of_.end()) {
+    throw NotFoundError("memory '" + name_ + "' has no entity " + id.substr(0, 80),
+                        {{"memory", name_}, {"id", id.substr(0, 80)}});
+  }
+  return found->second;
+}
+
+store::MemoryEntityRecord VectorMemory::record_of(std::size_t slot) const {
+  store::MemoryEntityRecord r = slots_[slot].record;
+  const auto dim = static_cast<std::size_t>(dimension_);
+  const auto first = matrix_.begin() + static_cast<std::ptrdiff_t>(slot * dim);
+  r.embedding.assign(first, first + static_cast<std::ptrdiff_t>(dim));
+  return r;
+}
+
+std::optional<store::MemoryEntityRecord> VectorMemory::get(const std::string& id) const {
+  std::shared_lock lock(mutex_);
+  const auto found = slot_of_.find(id);
+  if (found == slot_of_.end()) return std::nullopt;
+  return record_of(found->second);
+}
+
+std::size_t VectorMemory::remove(const std::vector<std::string>& ids) {
+  std::unique_lock lock(mutex_);
+  std::vector<std::string> present;
+  for (const auto& id : ids) {
+    if (slot_of_.count(id) != 0 && std::find(present.begin(), present.end(), id) == present.end()) {
+      present.push_back(id);
+    }
+  }
+  if (present.empty()) return 0;
+  store_->delete_memory_entities(name_, present);
+  const auto dim = static_cast<std::size_t>(dimension_);
+  for (const auto& id : present) {
+    // The last slot moves into the hole: the matrix stays dense.
+    const std::size_t hole = slot_of_.at(id);
+    const std::size_t last = slots_.size() - 1;
+    if (hole != last) {
+      slots_[hole] = std::move(slots_[last]);
+      slot_of_[slots_[hole].record.id] = hole;
+      std::copy_n(matrix_.begin() + static_cast<std::ptrdiff_t>(last * dim), dim,
+                  matrix_.begin() + static_cast<std::ptrdiff_t>(hole * dim));
+    }
+    slots_.pop_back();
+    matrix_.resize(slots_.size() * dim);
+    slot_of_.erase(id);
+  }
+  return present.size();
+}
+
+Clock::time_point VectorMemory::oldest_searchable() const {
+  return Clock::now() - std::chrono::hours(24) * options_.max_staleness_days;
+}
+
+bool VectorMemory::qualifies(const Slot& slot, const SearchOptions& options,
+                             const nlohmann::json& metadata, Clock::time_point oldest) const {
+  const auto& r = slot.record;
+  if (r.is_deprecated || slot.created < oldest) return false;
+  if (options.entity_type && r.entity_type != *options.entity_type) return false;
+  if (options.provenance_prefix && r.provenance.rfind(*options.provenance_prefix, 0) != 0) {
+    return false;
+  }
+  for (auto item = metadata.begin(); item != metadata.end(); ++item) {
+    const auto value = slot.metadata.find(item.key());
+    if (value == slot.metadata.end() || *value != item.value()) return false;
+  }
+  return true;
+}
+
+std::vector<SearchHit> VectorMemory::rank(std::vector<Candidate>& candidates, std::size_t k) const {
+  // The documented order: similarity, then recency, confidence, use_count (id settles ties).
+  const auto before = [&](const Candidate& a, const Candidate& b) {
+    if (a.similarity != b.similarity) return a.similarity > b.similarity;
+    const auto& x = slots_[a.slot];
+    const auto& y = slots_[b.slot];
+    if (x.updated != y.updated) return x.updated > y.updated;
+    if (x.record.confidence != y.record.confidence) {
+      return x.record.confidence > y.record.confidence;
+    }
+    if (x.record.use_count != y.record.use_count) return x.record.use_count > y.record.use_count;
+    return x.record.id < y.record.id;
+  };
+  const std::size_t n = std::min(k, candidates.size());
+  std::partial_sort(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(n),
+                    candidates.end(), before);
+  std::vector<SearchHit> hits;
+  hits.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    hits.push_back(SearchHit{slots_[candidates[i].slot].record, candidates[i].similarity});
+  }
+  return hits;
+}
+
+std::vector<SearchHit> VectorMemory::search(const float* query, std::size_t length,
+                                            const SearchOptions& options) {
+  if (length != static_cast<std::size_t>(dimension_)) {
+    throw InvalidArgumentError("the query has " + std::to_string(length) + " values; memory '" +
+                               name_ + "' holds " + std::to_string(dimension_) +
+                               "-dimensional vectors");
+  }
+  return search_many(query, 1, options).front();
+}
+
+std::vector<std::vector<SearchHit>> VectorMemory::search_many(const float* queries,
+                                                              std::size_t rows,
+                                                              const SearchOptions& options) {
+  if (options.k < 1 || options.k > 10000) {
+    throw InvalidArgumentError("k is from 1 to 10000 (got " + std::to_string(options.k) + ")");
+  }
+  if (!(options.min_similarity <= 1.0)) {
+    throw InvalidArgumentError("min_similarity is at most 1 (got " +
+                               std::to_string(options.min_similarity) + ")");
+  }
+  const nlohmann::json metadata = metadata_object(options.metadata_json, "the metadata filter");
+  const double floor = std::max(options.min_similarity, options_.min_similarity) - kFloorTolerance;
+  const auto dim = static_cast<std::size_t>(dimension_);
+  std::vector<std::vector<float>> units;
+  units.reserve(rows);
+  for (std::size_t q = 0; q < rows; ++q) {
+    units.push_back(
+        unit_vector(queries + q * dim, dim,
+                    rows == 1 ? std::string("the query") : "query " + std::to_string(q)));
+  }
+  std::vector<std::vector<SearchHit>> results;
+  {
+    std::shared_lock lock(mutex_);
+    const auto oldest = oldest_searchable();
+    std::vector<std::vector<Candidate>> candidates(rows);
+    std::vector<float> scores(kBlockRows);
+    for (std::size_t start = 0; start < slots_.size(); start += kBlockRows) {
+      const std::size_t count = std::min(kBlockRows, slots_.size() - start);
+      for (std::size_t q = 0; q < rows; ++q) {
+        dot_rows(matrix_.data() + start * dim, count, dim, units[q].data(), scores.data());
+        for (std::size_t i = 0; i < count; ++i) {
+          // Every filter is applied here, before any ranking or cut at k.
+          if (scores[i] >= floor && qualifies(slots_[start + i], options, metadata, oldest)) {
+            candidates[q].push_back(Candidate{start + i, scores[i]});
+          }
+        }
+      }
+    }
+    results.reserve(rows);
+    for (auto& found : candidates) results.push_back(rank(found, options.k));
+  }
+  if (options.record_use) record_use(results);
+  return results;
+}
+
+void VectorMemory::record_use(const std::vector<std::vector<SearchHit>>& results) {
+  std::unordered_map<std::string, std::int64_t> uses;
+  for (const auto& hits : results) {
+    for (const auto& hit : hits) ++uses[hit.entity.id];
+  }
+  if (uses.empty()) return;
+  std::unique_lock lock(mutex_);
+  std::vector<store::MemoryEntityRecord> changed;
+  for (const auto& [id, n] : uses) {
+    const auto found = slot_of_.find(id);
+    if (found == slot_of_.end()) continue;  // removed since the search
+    auto r = record_of(found->second);
+    r.use_count += n;
+    changed.push_back(std::move(r));
+  }
+  commit(std::move(changed));
+}
+
+store::MemoryEntityRecord VectorMemory::update(const std::string& id, const EntityUpdate& changes) {
+  if (changes.confidence) check_unit_interval(*changes.confidence, "confidence");
+  if (changes.validation_pass_rate) {
+    check_unit_interval(*changes.validation_pass_rate, "validation_pass_rate");
+  }
+  if (changes.validation_failures && *changes.validation_failures < 0) {
+    throw InvalidArgumentError("validation_failures must be >= 0");
+  }
+  if (changes.critical_failure_at) time_of(*changes.critical_failure_at, "critical_failure_at");
+  const auto metadata = changes.metadata_json
+                            ? std::optional(metadata_object(*changes.metadata_json, "metadata"))
+                            : std::nullopt;
+  std::unique_lock lock(mutex_);
+  auto r = record_of(find(id));
+  if (changes.confidence) r.confidence = *changes.confidence;
+  if (changes.validation_pass_rate) r.validation_pass_rate = *changes.validation_pass_rate;
+  if (changes.validation_failures) r.validation_failures = *changes.validation_failures;
+  if (changes.critical_failure_at) r.critical_failure_at = changes.critical_failure_at;
+  if (metadata) r.metadata_json = metadata->dump();
+  r.updated_at = utc_now_iso();
+  commit({r});
+  r.embedding.clear();
+  return r;
+}
+
+store::MemoryEntityRecord VectorMemory::promote(const std::string& id) {
+  std::unique_lock lock(mutex_);
+  auto r = record_of(find(id));
+  if (r.is_deprecated) {
+    throw InvalidStateError("entity " + id + " is deprecated and cannot be promoted");
+  }
+  auto metadata = nlohmann::json::parse(r.metadata_json);
+  r.updated_at = utc_now_iso();
+  metadata["promoted"] = true;
+  metadata["promoted_at"] = r.updated_at;
+  r.metadata_json = metadata.dump();
+  commit({r});
+  r.embedding.clear();
+  return r;
+}
+
+store::MemoryEntityRecord VectorMemory::deprecate(const std::string& id,
+                                                  const std::string& reason) {
+  std::unique_lock lock(mutex_);
+  auto r = record_of(find(id));
+  auto metadata = nlohmann::json::parse(r.metadata_json);
+  r.updated_at = utc_now_iso();
+  r.is_deprecated = true;
+  metadata["deprecated_at"] = r.updated_at;
+  metadata["deprecation_reason"] = reason;
+  r.metadata_json = metadata.dump();
+  commit({r});
+  r.embedding.clear();
+  return r;
+}
+
+GovernReport VectorMemory::govern() {
+  std::unique_lock lock(mutex_);
+  const auto now = Clock::now();
+  const std::string stamp = utc_iso(now);
+  GovernReport report;
+  std::vector<store::MemoryEntityRecord> changed;
+  for (std::size_t i = 0; i < slots_.size(); ++i) {
+    const auto& current = slots_[i].record;
+    const bool deprecate_it = !current.is_deprecated && deprecation_required(current);
+    const bool promote_it = !deprecate_it && promotion_eligible(current, now) &&
+                            slots_[i].metadata.value("promoted", false) != true;
+    if (!deprecate_it && !promote_it) continue;
+    auto r = record_of(i);
+    auto metadata = slots_[i].metadata;
+    if (deprecate_it) {
+      r.is_deprecated = true;
+      metadata["deprecated_at"] = stamp;
+      metadata["deprecation_reason"] = "governance";
+      report.deprecated.push_back(r.id);
+    } else {
+      metadata["promoted"] = true;
+      metadata["promoted_at"] = stamp;
+      report.promoted.push_back(r.id);
+    }
+    r.metadata_json = metadata.dump();
+    r.updated_at = stamp;
+    changed.push_back(std::move(r));
+  }
+  if (!changed.empty()) commit(std::move(changed));
+  return report;
+}
+
+VectorMemoryStats VectorMemory::stats() const {
+  std::shared_lock lock(mutex_);
+  VectorMemoryStats s;
+  s.name = name_;
+  s.dimension = dimension_;
+  s.embedder_provider = identity_.provider;
+  s.embedder_model = identity_.model;
+  s.entities = slots_.size();
+  const auto oldest = oldest_searchable();
+  for (const auto& slot : slots_) {
+    const bool stale = slot.created < oldest;
+    s.deprecated += slot.record.is_deprecated ? 1 : 0;
+    s.stale += stale ? 1 : 0;
+    s.searchable += !slot.record.is_deprecated && !stale ? 1 : 0;
+  }
+  s.kernel = std::string(dot_kernel_name());
+  s.index_bytes = matrix_.size() * sizeof(float);
+  return s;
+}
+
+}  // namespace aadap::memory

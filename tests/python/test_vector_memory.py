@@ -1,0 +1,286 @@
+"""Vector memory on the SQLite store: exact search against a numpy brute-force scan, the 0.85
+floor, filters inside the scan (the starvation case), persistence and reopening, governance
+predicates at their thresholds, and bad input refused without a write."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import aadap
+from aadap import HashingEmbedder, InvalidArgumentError, NotFoundError, StoreError
+from aadap.testing import create_database
+
+DIM = 64
+NOW = datetime.now(timezone.utc)
+OLD = NOW - timedelta(days=91)  # past the 90-day staleness limit
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> aadap.Engine:
+    return aadap.Engine.open(f"sqlite:///{tmp_path / 'memory.db'}")
+
+
+def unit(v: np.ndarray) -> np.ndarray:
+    out: np.ndarray = (v / np.linalg.norm(v, axis=-1, keepdims=True)).astype(np.float32)
+    return out
+
+
+def stored(mem: aadap.VectorMemory, entity_id: str) -> np.ndarray:
+    embedding = mem.get(entity_id).embedding
+    assert embedding is not None
+    return embedding
+
+
+def at_cosine(query: np.ndarray, cosine: float, rng: np.random.Generator) -> np.ndarray:
+    """A unit vector whose cosine with the unit vector `query` is `cosine` (in float64)."""
+    q = query.astype(np.float64)
+    other = rng.standard_normal(q.shape)
+    other -= other.dot(q) * q
+    other /= np.linalg.norm(other)
+    out: np.ndarray = (cosine * q + np.sqrt(1 - cosine**2) * other).astype(np.float32)
+    return out
+
+
+def test_exact_search_equals_a_brute_force_scan_with_the_same_filters(
+    engine: aadap.Engine,
+) -> None:
+    rng = np.random.default_rng(7)
+    mem = engine.vector_memory("exact", dimension=DIM)
+    queries = unit(rng.standard_normal((25, DIM)))
+    # Background noise plus, for every query, planted near-duplicates in 0.86 .. 0.99.
+    vectors = [unit(rng.standard_normal((1500, DIM)))]
+    vectors += [np.stack([at_cosine(q, c, rng) for c in rng.uniform(0.86, 0.99, 12)])
+                for q in queries]  # fmt: skip
+    matrix = np.concatenate(vectors)
+    n = len(matrix)
+    types = rng.choice(["task", "pattern", "error_resolution"], n)
+    teams = rng.choice(["red", "blue"], n)
+    sources = rng.choice(["task:1", "task:2", "run:9"], n)
+    confidence = rng.uniform(0.6, 1.0, n).round(3)
+    stale = rng.random(n) < 0.1
+    entities = mem.add_many(
+        [f"entity {i}" for i in range(n)], matrix,
+        provenance=list(sources), entity_type=list(types), confidence=list(confidence),
+        metadata=[{"team": t} for t in teams],
+        created_at=[OLD if s else None for s in stale],
+    )  # fmt: skip
+    ids = np.array([e.id for e in entities])
+    deprecated = rng.random(n) < 0.1
+    for i in np.flatnonzero(deprecated):
+        mem.deprecate(str(ids[i]), "test")
+
+    def brute_force(
+        q: np.ndarray, kind: str | None, team: str | None, prefix: str | None
+    ) -> dict[str, float]:
+        sims = matrix.astype(np.float64) @ q.astype(np.float64)
+        ok = (sims >= 0.85) & ~deprecated & ~stale
+        if kind is not None:
+            ok &= types == kind
+        if team is not None:
+            ok &= teams == team
+        if prefix is not None:
+            ok &= np.char.startswith(sources.astype(str), prefix)
+        return {str(ids[i]): sims[i] for i in np.flatnonzero(ok)}
+
+    checked = 0
+    for q in queries:
+        cases = [(None, None, None), ("task", None, None), (None, "red", "task:"),
+                 ("pattern", "blue", "run:")]  # fmt: skip
+        for kind, team, prefix in cases:
+            expected = brute_force(q, kind, team, prefix)
+            hits = mem.search(q, k=100, entity_type=kind,
+                              metadata=None if team is None else {"team": team},
+                              provenance_prefix=prefix)  # fmt: skip
+            assert {h.id for h in hits} == set(expected)
+            for h in hits:
+                assert h.similarity == pytest.approx(expected[h.id], abs=1e-5)
+            sims = [h.similarity for h in hits]
+            assert sims == sorted(sims, reverse=True)
+            checked += len(hits)
+    assert checked > 300  # the planted neighbours were found, filters and all
+    # search_many answers each query as search does
+    many = mem.search_many(queries, k=5, entity_type="task")
+    assert [[h.id for h in hits] for hits in many] == [
+        [h.id for h in mem.search(q, k=5, entity_type="task")] for q in queries
+    ]
+
+
+def test_a_live_entity_is_found_behind_two_thousand_nearer_disqualified_ones(
+    engine: aadap.Engine,
+) -> None:
+    rng = np.random.default_rng(3)
+    mem = engine.vector_memory("starvation", dimension=DIM)
+    query = unit(rng.standard_normal(DIM))
+    nearer = np.stack([at_cosine(query, c, rng) for c in rng.uniform(0.95, 0.999, 2000)])
+    decoys = mem.add_many([f"decoy {i}" for i in range(2000)], nearer, provenance="task:1",
+                          created_at=[OLD if i % 2 else None for i in range(2000)])  # fmt: skip
+    for decoy in decoys[::2]:  # the fresh half is deprecated, the other half is stale
+        mem.deprecate(decoy.id)
+    live = mem.add("the one", at_cosine(query, 0.9, rng), provenance="task:2")
+    hits = mem.search(query, k=1)
+    assert [h.id for h in hits] == [live.id]
+    assert hits[0].similarity == pytest.approx(0.9, abs=1e-5)
+    assert mem.stats()["searchable"] == 1
+
+
+def test_nothing_below_the_floor_is_ever_returned(engine: aadap.Engine) -> None:
+    mem = engine.vector_memory("floor", dimension=DIM)
+    query = np.zeros(DIM, dtype=np.float32)
+    query[0] = 1
+    rng = np.random.default_rng(1)
+    below = mem.add("at 0.8499", at_cosine(query, 0.8499, rng), provenance="t")
+    at = mem.add("at 0.85", at_cosine(query, 0.85, rng), provenance="t")
+    for asked in (0.0, -1.0, 0.5, 0.8499, 0.85):
+        assert [h.id for h in mem.search(query, k=10, min_similarity=asked)] == [at.id]
+    assert mem.search(query, min_similarity=0.86) == []
+    assert below.id in mem
+
+
+def test_reopening_rebuilds_the_same_index_and_refuses_another_embedder(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    rng = np.random.default_rng(5)
+    queries = unit(rng.standard_normal((10, DIM)))
+    first = aadap.Engine.open(url).vector_memory("kept", dimension=DIM)
+    first.add_many([f"e{i}" for i in range(60)],
+                   np.concatenate([np.stack([at_cosine(q, c, rng) for c in (0.9, 0.95, 0.87)])
+                                   for q in queries] + [unit(rng.standard_normal((30, DIM)))]),
+                   provenance="task:1", metadata=[{"i": i} for i in range(60)])  # fmt: skip
+    used = first.search(queries[0], k=1, record_use=True)[0]
+    before = [[(h.id, round(h.similarity, 6)) for h in hits] for hits in first.search_many(queries)]
+
+    engine = aadap.Engine.open(url)
+    again = engine.vector_memory("kept", dimension=DIM)
+    after = [[(h.id, round(h.similarity, 6)) for h in hits] for hits in again.search_many(queries)]
+    assert after == before
+    assert again.get(used.id).use_count == 1
+    assert len(again) == 60
+    with pytest.raises(InvalidArgumentError, match="64-dimensional"):
+        engine.vector_memory("kept", dimension=128)
+
+    class Other(HashingEmbedder):
+        pass
+
+    # Same identity, same dimension: accepted. A different dimension of the default embedder
+    # is another identity and is refused.
+    assert engine.vector_memory("kept", embedder=Other(DIM)).dimension == DIM
+    with pytest.raises(InvalidArgumentError, match="feature-hashing"):
+        engine.vector_memory("kept")  # 1536 dimensions
+
+
+def test_governance_predicates_at_their_thresholds(engine: aadap.Engine) -> None:
+    mem = engine.vector_memory("governed", dimension=DIM)
+    rng = np.random.default_rng(9)
+    e = mem.add("pattern", unit(rng.standard_normal(DIM)), provenance="task:1")
+    eid = e.id
+
+    def with_uses(n: int) -> None:
+        query = stored(mem, eid)
+        while mem.get(eid).use_count < n:
+            mem.search(query, k=1, record_use=True)
+
+    with_uses(2)
+    assert not mem.get(eid).promotion_eligible()
+    with_uses(3)
+    assert mem.get(eid).promotion_eligible()
+    assert not mem.update(eid, validation_pass_rate=0.8999).promotion_eligible()
+    assert mem.update(eid, validation_pass_rate=0.90).promotion_eligible()
+    thirty = NOW - timedelta(days=30)
+    assert not mem.update(eid, critical_failure_at=thirty).promotion_eligible(now=NOW)
+    assert mem.get(eid).promotion_eligible(now=NOW + timedelta(seconds=1))
+
+    assert not mem.update(eid, validation_failures=1).deprecation_required
+    assert mem.update(eid, validation_failures=2).deprecation_required
+    mem.update(eid, validation_failures=0)
+    assert not mem.update(eid, confidence=0.6).deprecation_required
+    assert mem.update(eid, confidence=0.5999).deprecation_required
+    mem.update(eid, confidence=0.9)
+    assert mem.update(eid, metadata={"outdated": True}).deprecation_required
+
+    promote = mem.add("good", unit(rng.standard_normal(DIM)), provenance="task:2")
+    for _ in range(3):
+        mem.search(stored(mem, promote.id), k=1, record_use=True)
+    report = mem.govern()
+    assert report == {"promoted": [promote.id], "deprecated": [eid]}
+    assert mem.get(promote.id).metadata["promoted"] is True
+    assert mem.get(eid).is_deprecated
+    assert mem.search(stored(mem, eid)) == []  # deprecated: never returned
+    assert mem.govern() == {"promoted": [], "deprecated": []}
+
+
+def test_bad_input_is_refused_and_nothing_is_written(engine: aadap.Engine) -> None:
+    mem = engine.vector_memory("strict", dimension=DIM)
+    good = np.ones(DIM, dtype=np.float32)
+    mem.add("kept", good, provenance="task:1", id="fixed")
+    bad_vectors = [np.zeros(DIM), np.full(DIM, np.nan), np.full(DIM, np.inf), np.ones(DIM + 1)]
+    for vector in bad_vectors:
+        with pytest.raises(InvalidArgumentError):
+            mem.add_many(["a", "b"], np.stack([good, vector]) if len(vector) == DIM else vector,
+                         provenance="task:1")  # fmt: skip
+        with pytest.raises(InvalidArgumentError):
+            mem.search(vector)
+    for content, provenance in [("", "task:1"), ("   ", "task:1"), ("x", ""), ("x", "  ")]:
+        with pytest.raises(InvalidArgumentError):
+            mem.add_many(["fine", content], np.stack([good, good]), provenance=["t", provenance])
+    with pytest.raises(InvalidArgumentError, match="already holds"):
+        mem.add("again", good, provenance="task:1", id="fixed")
+    with pytest.raises(InvalidArgumentError):
+        mem.add("x", good, provenance="t", confidence=1.5)
+    with pytest.raises(InvalidArgumentError):
+        mem.add("x", good, provenance="t", metadata=[1])  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError):
+        mem.search(good, k=0)
+    with pytest.raises(InvalidArgumentError):
+        mem.search(good, min_similarity=1.5)
+    with pytest.raises(NotFoundError):
+        mem.get("missing")
+    assert len(mem) == 1
+    assert mem.get("fixed").content == "kept"
+
+
+def test_upsert_remove_and_record_use(engine: aadap.Engine) -> None:
+    mem = engine.vector_memory("crud", dimension=DIM)
+    v = np.arange(1, DIM + 1, dtype=np.float32)
+    mem.add("first", v, provenance="task:1", id="a")
+    mem.search(v, record_use=True)
+    replaced = mem.upsert("second", v[::-1].copy(), id="a", provenance="task:2")
+    assert replaced.use_count == 1
+    assert replaced.content == "second"
+    assert np.allclose(stored(mem, "a"), v[::-1] / np.linalg.norm(v), atol=1e-6)
+    assert stored(mem, "a").flags.writeable is False
+    mem.add("b", v, provenance="task:1", id="b")
+    assert mem.remove(["a", "missing", "a"]) == 1
+    assert "a" not in mem
+    assert "b" in mem
+    assert [h.id for h in mem.search(v)] == ["b"]
+    assert mem.search(v.astype(np.float64).tolist())[0].id == "b"  # lists and float64 too
+
+
+def test_hashing_embedder_remember_and_recall(engine: aadap.Engine) -> None:
+    mem = engine.vector_memory()
+    assert mem.dimension == 1536
+    assert isinstance(mem.embedder, HashingEmbedder)
+    mem.remember(
+        ["Load the daily sales table from the raw zone into silver",
+         "Rotate the service principal secret every ninety days"],
+        provenance="task:7", entity_type="task",
+    )  # fmt: skip
+    hits = mem.recall("Load the daily sales table from the raw zone into the silver layer")
+    assert [h.content for h in hits] == ["Load the daily sales table from the raw zone into silver"]
+    assert hits[0].similarity >= 0.85
+    vectors = mem.embedder.embed_batch(["cancel the streaming job", "vacuum the delta table"])
+    assert vectors.shape == (2, 1536)
+    assert vectors.dtype == np.float32
+    assert float(vectors[0] @ vectors[1]) < 0.3
+    with pytest.raises(InvalidArgumentError, match="index 1"):
+        mem.embedder.embed_batch(["fine", "  "])
+    frame = hits.to_pandas()
+    assert list(frame.columns[:3]) == ["similarity", "id", "memory_name"]
+
+
+def test_vector_memory_is_refused_on_postgres_with_a_clear_error(postgres_url: str) -> None:
+    with pytest.raises(StoreError, match="SQLite"):
+        aadap.Engine.open(create_database(postgres_url)).vector_memory()
