@@ -74,8 +74,9 @@ VectorMemoryRecord SqliteStore::open_vector_memory(const VectorMemoryRecord& wan
 std::vector<MemoryEntityRecord> SqliteStore::memory_entities(std::string_view memory_name) {
   std::lock_guard lock(mutex_);
   const auto select = db_.cached(std::string("SELECT ") + kEntityColumns +
-                                 " FROM memory_entities WHERE memory_name = ?1 "
-                                 "ORDER BY created_at, id");
+                                 // one pass over the table in rowid (insertion)
+                                 // order: through the index it would sort the blobs
+                                 " FROM memory_entities NOT INDEXED WHERE memory_name = ?1");
   select->bind(1, memory_name);
   std::vector<MemoryEntityRecord> out;
   while (select->step()) out.push_back(read_entity(*select));

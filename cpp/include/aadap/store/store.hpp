@@ -126,7 +126,7 @@ class Store {
   // Vector memories (memory.md §2): the durable copy the in-memory index is built from.
   /// The recorded memory named like `wanted`, created from `wanted` when there is none.
   virtual VectorMemoryRecord open_vector_memory(const VectorMemoryRecord& wanted) = 0;
-  /// Every entity of the memory, embeddings included, oldest first.
+  /// Every entity of the memory, embeddings included, in the order they were first written.
   virtual std::vector<MemoryEntityRecord> memory_entities(std::string_view memory_name) = 0;
   /// Inserts the entities, or replaces those whose id exists, all in one transaction.
   virtual void put_memory_entities(const std::vector<MemoryEntityRecord>& entities) = 0;
