@@ -8,6 +8,8 @@
 #include "aadap/memory/vector_memory.hpp"
 #include "engine_bindings.hpp"
 
+#include <algorithm>
+
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
@@ -121,11 +123,57 @@ std::vector<MemoryEntityRecord> write(VectorMemory& m, const std::vector<py::tup
   return replace ? m.upsert_many(specs, data, count) : m.add_many(specs, data, count);
 }
 
+/// An Embedder written in Python: a subclass of aadap.Embedder passes its identity to
+/// __init__ and overrides embed_batch(texts) to return a (len(texts), dimension) array.
+class PythonEmbedder final : public Embedder {
+ public:
+  explicit PythonEmbedder(EmbedderIdentity identity) : identity_(std::move(identity)) {}
+
+  EmbedderIdentity identity() const override { return identity_; }
+
+  void embed_batch(const std::vector<std::string>& texts, float* out) const override {
+    require_non_blank_texts(texts);
+    py::gil_scoped_acquire gil;
+    const py::function override =
+        py::get_override(static_cast<const Embedder*>(this), "embed_batch");
+    if (!override) {
+      throw InvalidArgumentError("an aadap.Embedder subclass must define embed_batch(texts)");
+    }
+    const auto vectors = Floats::ensure(override(texts));
+    const auto dim = static_cast<py::ssize_t>(identity_.dimension);
+    if (!vectors || vectors.ndim() != 2 ||
+        vectors.shape(0) != static_cast<py::ssize_t>(texts.size()) || vectors.shape(1) != dim) {
+      throw InvalidArgumentError(identity_.provider + "/" + identity_.model +
+                                 ": embed_batch must return a (" + std::to_string(texts.size()) +
+                                 ", " + std::to_string(dim) + ") array of numbers");
+    }
+    std::copy_n(vectors.data(), texts.size() * static_cast<std::size_t>(dim), out);
+  }
+
+ private:
+  EmbedderIdentity identity_;
+};
+
 }  // namespace
 
 void bind_vector_memory(py::module_& m, EngineClass& engine) {
-  py::class_<Embedder, std::shared_ptr<Embedder>>(
-      m, "Embedder", "Turns text into unit-length float32 vectors of a fixed dimension.")
+  py::class_<Embedder, PythonEmbedder, std::shared_ptr<Embedder>>(
+      m, "Embedder",
+      "Turns text into unit-length float32 vectors of a fixed dimension. Subclass it to plug "
+      "in your own model: call super().__init__(provider=..., model=..., dimension=...) and "
+      "define embed_batch(texts) returning a (len(texts), dimension) array.")
+      .def(py::init([](std::string provider, std::string model, int dimension) {
+             if (provider.empty() || model.empty()) {
+               throw InvalidArgumentError("an embedder names its provider and model");
+             }
+             if (dimension < 1 || dimension > 8192) {
+               throw InvalidArgumentError("the embedding dimension is from 1 to 8192 (got " +
+                                          std::to_string(dimension) + ")");
+             }
+             return std::make_shared<PythonEmbedder>(
+                 EmbedderIdentity{std::move(provider), std::move(model), dimension});
+           }),
+           py::kw_only(), py::arg("provider"), py::arg("model"), py::arg("dimension"))
       .def_property_readonly("provider", [](const Embedder& e) { return e.identity().provider; })
       .def_property_readonly("model", [](const Embedder& e) { return e.identity().model; })
       .def_property_readonly("dimension", &Embedder::dimension)

@@ -41,6 +41,7 @@ __all__ = [
     "AuditEventType",
     "CorrelationIdMiddleware",
     "CostRecord",
+    "Embedder",
     "Engine",
     "Execution",
     "HashingEmbedder",
@@ -94,7 +95,13 @@ if TYPE_CHECKING:
         TaskLog,
     )
     from aadap.timeline import Timeline
-    from aadap.vector_memory import HashingEmbedder, MemoryEntity, SearchHit, VectorMemory
+    from aadap.vector_memory import (
+        Embedder,
+        HashingEmbedder,
+        MemoryEntity,
+        SearchHit,
+        VectorMemory,
+    )
 
 # Imported on first use, to keep `import aadap` fast (the engine pulls in json and datetime).
 _LAZY = {
@@ -104,7 +111,7 @@ _LAZY = {
     "Timeline": "aadap.timeline",
     **{
         name: "aadap.vector_memory"
-        for name in ("HashingEmbedder", "MemoryEntity", "SearchHit", "VectorMemory")
+        for name in ("Embedder", "HashingEmbedder", "MemoryEntity", "SearchHit", "VectorMemory")
     },
     **{
         name: "aadap.snapshots"

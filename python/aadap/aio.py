@@ -16,23 +16,52 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from aadap.engine import Engine
+from aadap.vector_memory import VectorMemory
 
-__all__ = ["AsyncEngine"]
+__all__ = ["AsyncEngine", "AsyncVectorMemory"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
+S = TypeVar("S")
 
 
 def _awaitable(
-    method: Callable[Concatenate[Engine, P], R],
-) -> Callable[Concatenate[AsyncEngine, P], Awaitable[R]]:
-    async def call(self: AsyncEngine, /, *args: P.args, **kwargs: P.kwargs) -> R:
+    method: Callable[Concatenate[S, P], R],
+) -> Callable[Concatenate[Any, P], Awaitable[R]]:
+    """The method run on ``self.sync`` in a worker thread."""
+
+    async def call(self: Any, /, *args: P.args, **kwargs: P.kwargs) -> R:
         return await asyncio.to_thread(method, self.sync, *args, **kwargs)
 
     call.__name__ = method.__name__
-    call.__qualname__ = f"AsyncEngine.{method.__name__}"
+    call.__qualname__ = f"Async{method.__qualname__}"
     call.__doc__ = method.__doc__
     return call
+
+
+class AsyncVectorMemory:
+    """Awaitable twins of :class:`aadap.VectorMemory`'s methods."""
+
+    def __init__(self, memory: VectorMemory) -> None:
+        self.sync = memory
+
+    def __repr__(self) -> str:
+        return f"Async{self.sync!r}"
+
+    add = _awaitable(VectorMemory.add)
+    add_many = _awaitable(VectorMemory.add_many)
+    upsert = _awaitable(VectorMemory.upsert)
+    remember = _awaitable(VectorMemory.remember)
+    delete = _awaitable(VectorMemory.delete)
+    update = _awaitable(VectorMemory.update)
+    promote = _awaitable(VectorMemory.promote)
+    deprecate = _awaitable(VectorMemory.deprecate)
+    govern = _awaitable(VectorMemory.govern)
+    get = _awaitable(VectorMemory.get)
+    search = _awaitable(VectorMemory.search)
+    search_many = _awaitable(VectorMemory.search_many)
+    recall = _awaitable(VectorMemory.recall)
+    stats = _awaitable(VectorMemory.stats)
 
 
 class AsyncEngine:
@@ -48,6 +77,10 @@ class AsyncEngine:
 
     def __repr__(self) -> str:
         return f"Async{self.sync!r}"
+
+    async def vector_memory(self, name: str = "default", **kwargs: Any) -> AsyncVectorMemory:
+        """Like :meth:`aadap.Engine.vector_memory` (the index is built in a worker thread)."""
+        return AsyncVectorMemory(await asyncio.to_thread(self.sync.vector_memory, name, **kwargs))
 
     create_task = _awaitable(Engine.create_task)
     transition = _awaitable(Engine.transition)

@@ -36,7 +36,21 @@ from aadap.snapshots import Snapshot, SnapshotList, _Column, _json, _optional_ti
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["HashingEmbedder", "MemoryEntity", "SearchHit", "VectorMemory"]
+__all__ = ["Embedder", "HashingEmbedder", "MemoryEntity", "SearchHit", "VectorMemory"]
+
+Embedder = _core.Embedder
+"""Subclass to plug in your own model::
+
+    class MiniLM(aadap.Embedder):
+        def __init__(self) -> None:
+            super().__init__(provider="sentence-transformers", model="all-MiniLM-L6-v2",
+                             dimension=384)
+            self._model = SentenceTransformer("all-MiniLM-L6-v2")
+
+        def embed_batch(self, texts: list[str]) -> numpy.ndarray:
+            return self._model.encode(texts, normalize_embeddings=True)
+
+The (provider, model, dimension) identity is recorded with each memory it fills."""
 
 
 def _embedding(raw: bytes | None) -> NDArray[np.float32] | None:
@@ -277,7 +291,7 @@ class VectorMemory:
                              entity_type=entity_type, confidence=confidence,
                              metadata=metadata)  # fmt: skip
 
-    def remove(self, ids: str | Sequence[str]) -> int:
+    def delete(self, ids: str | Sequence[str]) -> int:
         """Deletes the entities with these ids; returns how many existed."""
         return int(self._core.remove([ids] if isinstance(ids, str) else list(ids)))
 

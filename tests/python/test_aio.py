@@ -8,7 +8,7 @@ import inspect
 import pytest
 
 import aadap
-from aadap.aio import AsyncEngine
+from aadap.aio import AsyncEngine, AsyncVectorMemory
 
 SETTINGS = aadap.Settings.from_env({"HOME": "/nonexistent"}, dotenv=None)
 
@@ -20,6 +20,26 @@ def test_every_engine_operation_has_an_awaitable_twin() -> None:
     }  # fmt: skip
     twins = {name for name in public if inspect.iscoroutinefunction(getattr(AsyncEngine, name))}
     assert public - {"open"} == twins
+
+
+def test_every_vector_memory_operation_has_an_awaitable_twin() -> None:
+    public = {
+        name for name, member in inspect.getmembers(aadap.VectorMemory, inspect.isfunction)
+        if not name.startswith("_")
+    }  # fmt: skip
+    twins = {
+        name for name in public if inspect.iscoroutinefunction(getattr(AsyncVectorMemory, name))
+    }  # fmt: skip
+    assert public == twins
+
+    async def scenario() -> None:
+        engine = await AsyncEngine.open("sqlite://", settings=SETTINGS)
+        memory = await engine.vector_memory("async", dimension=64)
+        await memory.remember(["load the sales table into silver"], provenance="task:1")
+        hits = await memory.recall("load the sales table into the silver layer")
+        assert [h.content for h in hits] == ["load the sales table into silver"]
+
+    asyncio.run(scenario())
 
 
 def test_awaitable_calls_run_concurrently_and_carry_the_correlation_id() -> None:

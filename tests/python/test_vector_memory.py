@@ -4,6 +4,7 @@ predicates at their thresholds, and bad input refused without a write."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -241,7 +242,7 @@ def test_bad_input_is_refused_and_nothing_is_written(engine: aadap.Engine) -> No
     assert mem.get("fixed").content == "kept"
 
 
-def test_upsert_remove_and_record_use(engine: aadap.Engine) -> None:
+def test_upsert_delete_and_record_use(engine: aadap.Engine) -> None:
     mem = engine.vector_memory("crud", dimension=DIM)
     v = np.arange(1, DIM + 1, dtype=np.float32)
     mem.add("first", v, provenance="task:1", id="a")
@@ -252,7 +253,7 @@ def test_upsert_remove_and_record_use(engine: aadap.Engine) -> None:
     assert np.allclose(stored(mem, "a"), v[::-1] / np.linalg.norm(v), atol=1e-6)
     assert stored(mem, "a").flags.writeable is False
     mem.add("b", v, provenance="task:1", id="b")
-    assert mem.remove(["a", "missing", "a"]) == 1
+    assert mem.delete(["a", "missing", "a"]) == 1
     assert "a" not in mem
     assert "b" in mem
     assert [h.id for h in mem.search(v)] == ["b"]
@@ -284,3 +285,38 @@ def test_hashing_embedder_remember_and_recall(engine: aadap.Engine) -> None:
 def test_vector_memory_is_refused_on_postgres_with_a_clear_error(postgres_url: str) -> None:
     with pytest.raises(StoreError, match="SQLite"):
         aadap.Engine.open(create_database(postgres_url)).vector_memory()
+
+
+class Letters(aadap.Embedder):
+    """A toy model in Python: letter counts."""
+
+    def __init__(self) -> None:
+        super().__init__(provider="test", model="letters", dimension=26)
+
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), 26), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for ch in text.lower():
+                if "a" <= ch <= "z":
+                    out[row, ord(ch) - 97] += 1
+        return out
+
+
+def test_an_embedder_written_in_python_fills_and_guards_its_memory(engine: aadap.Engine) -> None:
+    mem = engine.vector_memory("letters", embedder=Letters())
+    assert mem.stats()["embedder"] == "test/letters"
+    mem.remember(["abc abc", "xyz xyz"], provenance="task:1")
+    assert [h.content for h in mem.recall("cab")] == ["abc abc"]
+    with pytest.raises(InvalidArgumentError, match="test/letters"):
+        engine.vector_memory("letters", dimension=26)  # the hashing embedder: refused
+    with pytest.raises(InvalidArgumentError, match="provider"):
+        aadap.Embedder(provider="", model="m", dimension=3)
+
+    class Broken(aadap.Embedder):
+        def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+            return np.zeros((len(texts), 3), dtype=np.float32)
+
+    broken = engine.vector_memory("broken", embedder=Broken(provider="b", model="b", dimension=26))
+    with pytest.raises(InvalidArgumentError):  # 3 columns for a 26-dimensional memory
+        broken.remember("text", provenance="t")
+    assert len(broken) == 0
