@@ -271,6 +271,7 @@ void bind_vector_memory(py::module_& m, EngineClass& engine) {
             return entity_row(released([&] { return v.deprecate(id, reason); }));
           },
           py::arg("id"), py::arg("reason"))
+      .def("refresh", [](VectorMemory& v) { return released([&] { return v.refresh(); }); })
       .def("govern",
            [](VectorMemory& v) {
              const auto report = released([&] { return v.govern(); });
@@ -287,6 +288,7 @@ void bind_vector_memory(py::module_& m, EngineClass& engine) {
         out["deprecated"] = s.deprecated;
         out["stale"] = s.stale;
         out["index"] = s.index;
+        out["graph_nodes"] = s.graph_nodes;
         out["kernel"] = s.kernel;
         out["index_bytes"] = s.index_bytes;
         return out;
@@ -308,15 +310,25 @@ void bind_vector_memory(py::module_& m, EngineClass& engine) {
   engine.def(
       "vector_memory",
       [](engine::TaskEngine& e, const std::string& name, std::shared_ptr<Embedder> embedder,
-         double min_similarity, int max_staleness_days) {
+         double min_similarity, int max_staleness_days, const std::string& index, int hnsw_m,
+         int ef_construction, int ef_search) {
+        memory::VectorMemoryOptions options;
+        options.min_similarity = min_similarity;
+        options.max_staleness_days = max_staleness_days;
+        if (index == "hnsw") {
+          options.index = memory::IndexKind::hnsw;
+        } else if (index != "exact") {
+          throw InvalidArgumentError("index is \"exact\" or \"hnsw\" (got '" + index.substr(0, 40) +
+                                     "')");
+        }
+        options.hnsw = memory::HnswParameters{hnsw_m, ef_construction, ef_search};
         return released([&] {
-          return std::make_shared<VectorMemory>(
-              e.store(), name, std::move(embedder),
-              memory::VectorMemoryOptions{min_similarity, max_staleness_days});
+          return std::make_shared<VectorMemory>(e.store(), name, std::move(embedder), options);
         });
       },
       py::arg("name"), py::arg("embedder"), py::arg("min_similarity"),
-      py::arg("max_staleness_days"));
+      py::arg("max_staleness_days"), py::arg("index"), py::arg("hnsw_m"),
+      py::arg("ef_construction"), py::arg("ef_search"));
 }
 
 }  // namespace aadap::bindings

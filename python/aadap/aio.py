@@ -57,6 +57,7 @@ class AsyncVectorMemory:
     promote = _awaitable(VectorMemory.promote)
     deprecate = _awaitable(VectorMemory.deprecate)
     govern = _awaitable(VectorMemory.govern)
+    refresh = _awaitable(VectorMemory.refresh)
     get = _awaitable(VectorMemory.get)
     search = _awaitable(VectorMemory.search)
     search_many = _awaitable(VectorMemory.search_many)

@@ -98,12 +98,21 @@ class Engine(Governance, Operations):
         *,
         dimension: int | None = None,
         embedder: _core.Embedder | None = None,
+        index: str = "exact",
+        hnsw_m: int = 16,
+        ef_construction: int = 100,
+        ef_search: int = 64,
     ) -> VectorMemory:
-        """The vector memory ``name`` of this engine's store (SQLite), created on first use
-        with the embedder's identity and dimension; reopening it with another embedder or
-        dimension is refused. The default embedder is the offline :class:`HashingEmbedder`
-        of ``dimension`` (AADAP_EMBEDDING_DIMENSION, 1536). The index is built from the
-        stored entities here."""
+        """The vector memory ``name`` of this engine's store (SQLite or PostgreSQL), created on
+        first use with the embedder's identity and dimension; reopening it with another
+        embedder or dimension is refused. The default embedder is the offline
+        :class:`HashingEmbedder` of ``dimension`` (AADAP_EMBEDDING_DIMENSION, 1536). The index
+        is built from the stored entities here.
+
+        ``index="exact"`` scores every qualifying vector (the reference); ``index="hnsw"``
+        walks a FAISS HNSW graph (degree ``hnsw_m``, ``ef_construction``, ``ef_search``) that
+        skips disqualified entities during the walk, re-scores its candidates exactly, and
+        scans exactly when the filters leave few entities."""
         from aadap.vector_memory import HashingEmbedder, VectorMemory
 
         if embedder is None:
@@ -112,8 +121,10 @@ class Engine(Governance, Operations):
             raise _core.InvalidArgumentError(
                 f"dimension {dimension} differs from the embedder's {embedder.dimension}"
             )
-        core = self._core.vector_memory(name, embedder, self._settings.vector_min_similarity,
-                                        self._settings.vector_max_staleness_days)  # fmt: skip
+        core = self._core.vector_memory(
+            name, embedder, self._settings.vector_min_similarity,
+            self._settings.vector_max_staleness_days, index, hnsw_m, ef_construction, ef_search,
+        )  # fmt: skip
         return VectorMemory(core, embedder)
 
     def create_task(

@@ -325,6 +325,12 @@ class VectorMemory:
         promoted, deprecated = self._core.govern()
         return {"promoted": list(promoted), "deprecated": list(deprecated)}
 
+    def refresh(self) -> int:
+        """Catches up with entities other engines or processes wrote to the same store since
+        this memory was opened or last refreshed (new, changed and deleted ones); returns how
+        many changed."""
+        return int(self._core.refresh())
+
     # ---- reading ---------------------------------------------------------------------
 
     def get(self, id: str) -> MemoryEntity:

@@ -4,17 +4,23 @@
 #include "aadap/core/database_url.hpp"
 #include "aadap/core/ids.hpp"
 #include "aadap/store/postgres_store.hpp"
+#include "aadap/store/sqlite_store.hpp"
 #include "governed.hpp"
 
 #include <gtest/gtest.h>
 #include <pqxx/pqxx>
 
+#include <algorithm>
 #include <atomic>
+#include <bit>
 #include <cstdlib>
+#include <cstring>
+#include <limits>
 #include <thread>
 
 using namespace aadap;
 using namespace aadap::engine;
+using namespace std::string_literals;
 using aadap::testing::Governed;
 
 namespace {
@@ -186,6 +192,181 @@ TEST(PostgresStore, OptimisticCommitOfAChangedTaskWritesNothing) {
   EXPECT_EQ(stale_rows(), 4u);
   EXPECT_TRUE(g.engine.verify(a).ok);
   EXPECT_TRUE(g.engine.verify(b).ok);
+}
+
+namespace {
+
+/// A memory entity of memory "m" with every field set; `n` varies the values.
+store::MemoryEntityRecord memory_entity(const std::string& id, int n) {
+  store::MemoryEntityRecord e;
+  e.id = id;
+  e.memory_name = "m";
+  e.content = "it's \"quoted\", a back\\slash, {braces}, a\nnewline, é → 世界 " + std::to_string(n);
+  // Bytes that quoting could mangle (0x00, '\\', '"', '{'), a NaN payload, -0, the
+  // smallest denormal and the largest float: every byte must come back as it was.
+  e.embedding = {std::bit_cast<float>(0x7b225c00u),
+                 std::bit_cast<float>(0x7fc12345u),
+                 -0.0f,
+                 std::numeric_limits<float>::denorm_min(),
+                 std::numeric_limits<float>::max(),
+                 static_cast<float>(n) + 0.1f};
+  e.entity_type = n % 2 == 0 ? "pattern" : "error_resolution";
+  e.provenance = "task:" + std::to_string(n);
+  e.confidence = 0.1 + (n % 900) / 1000.0;
+  e.use_count = (std::int64_t{1} << 40) + n;
+  e.validation_pass_rate = 1.0 / 3.0;
+  e.validation_failures = n;
+  if (n % 2 == 0) e.critical_failure_at = "2026-01-02T03:04:05.006Z";
+  e.is_deprecated = n % 3 == 0;
+  e.metadata_json = R"({"note":"say \"hi\" \\ bye","unicode":"héllo → 世界 🎉"})";
+  e.created_at = "2026-01-01T00:00:00.000Z";
+  e.updated_at = "2026-02-01T00:00:00.00" + std::to_string(n % 10) + "Z";
+  return e;
+}
+
+void expect_same(const store::MemoryEntityRecord& got, const store::MemoryEntityRecord& want) {
+  SCOPED_TRACE(want.id);
+  EXPECT_EQ(got.id, want.id);
+  EXPECT_EQ(got.memory_name, want.memory_name);
+  EXPECT_EQ(got.content, want.content);
+  ASSERT_EQ(got.embedding.size(), want.embedding.size());
+  EXPECT_EQ(std::memcmp(got.embedding.data(), want.embedding.data(),
+                        want.embedding.size() * sizeof(float)),
+            0);
+  EXPECT_EQ(got.entity_type, want.entity_type);
+  EXPECT_EQ(got.provenance, want.provenance);
+  EXPECT_EQ(got.confidence, want.confidence);
+  EXPECT_EQ(got.use_count, want.use_count);
+  EXPECT_EQ(got.validation_pass_rate, want.validation_pass_rate);
+  EXPECT_EQ(got.validation_failures, want.validation_failures);
+  EXPECT_EQ(got.critical_failure_at, want.critical_failure_at);
+  EXPECT_EQ(got.is_deprecated, want.is_deprecated);
+  EXPECT_EQ(got.metadata_json, want.metadata_json);
+  EXPECT_EQ(got.created_at, want.created_at);
+  EXPECT_EQ(got.updated_at, want.updated_at);
+}
+
+std::vector<std::string> ids_of(const std::vector<store::MemoryEntityRecord>& entities) {
+  std::vector<std::string> ids;
+  for (const auto& e : entities) ids.push_back(e.id);
+  return ids;
+}
+
+std::vector<std::string> sorted(std::vector<std::string> ids) {
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+/// The vector memory's rows on `s`, checked against what was written: what both stores must
+/// do alike.
+void check_memory_rows(store::Store& s) {
+  const store::VectorMemoryRecord wanted{"m", 6, "test", "model", "2026-01-01T00:00:00.123Z"};
+  const auto created = s.open_vector_memory(wanted);
+  EXPECT_EQ(created.name, "m");
+  EXPECT_EQ(created.dimension, 6);
+  EXPECT_EQ(created.embedder_model, "model");
+  EXPECT_EQ(created.created_at, "2026-01-01T00:00:00.123Z");
+  // Reopened with another dimension and embedder: the stored record comes back, for the
+  // caller to refuse the mismatch.
+  const auto reopened = s.open_vector_memory(
+      store::VectorMemoryRecord{"m", 12, "other", "bigger", "2026-03-01T00:00:00.000Z"});
+  EXPECT_EQ(reopened.dimension, 6);
+  EXPECT_EQ(reopened.embedder_provider, "test");
+  EXPECT_EQ(reopened.embedder_model, "model");
+  EXPECT_EQ(reopened.created_at, "2026-01-01T00:00:00.123Z");
+  s.open_vector_memory(store::VectorMemoryRecord{"other", 6, "test", "model", wanted.created_at});
+
+  // 4500 entities: more than one statement of the PostgreSQL upsert, in one transaction.
+  std::vector<store::MemoryEntityRecord> written;
+  for (int n = 0; n < 4500; ++n) written.push_back(memory_entity("e" + std::to_string(n), n));
+  s.put_memory_entities(written);
+  auto stored = s.memory_entities("m");
+  ASSERT_EQ(stored.size(), written.size());
+  for (std::size_t i = 0; i < written.size(); ++i) expect_same(stored[i], written[i]);
+  EXPECT_TRUE(s.memory_entities("other").empty());
+
+  // Replaced by id: new values, the same place in the write order. An id twice in one call:
+  // the last write wins, as when written one after the other.
+  auto replaced = memory_entity("e1", 7001);
+  replaced.critical_failure_at.reset();
+  replaced.metadata_json = "{}";
+  replaced.updated_at = "2026-02-02T00:00:00.000Z";
+  auto first = memory_entity("new", 1);
+  auto second = memory_entity("new", 2);
+  second.updated_at = "2026-02-02T00:00:00.000Z";
+  s.put_memory_entities({replaced, first, second});
+  stored = s.memory_entities("m");
+  ASSERT_EQ(stored.size(), written.size() + 1);
+  expect_same(stored[1], replaced);
+  expect_same(stored.back(), second);
+  expect_same(stored[2], written[2]);
+
+  // Changes since a time, inclusive, in write order; ids of every entity.
+  auto changes = s.memory_changes("m", "2026-02-02T00:00:00.000Z");
+  EXPECT_EQ(ids_of(changes.changed), (std::vector<std::string>{"e1", "new"}));
+  expect_same(changes.changed[0], replaced);
+  expect_same(changes.changed[1], second);
+  EXPECT_EQ(sorted(changes.ids), sorted(ids_of(stored)));
+  EXPECT_TRUE(s.memory_changes("m", "2026-02-02T00:00:00.001Z").changed.empty());
+  EXPECT_EQ(s.memory_changes("m", "").changed.size(), stored.size());
+  EXPECT_TRUE(s.memory_changes("other", "").ids.empty());
+
+  // Deleted by id, in the memory named only; an id that is not there is no error.
+  s.delete_memory_entities("other", {"e2"});
+  s.delete_memory_entities("m", {"e2", "e4", "missing"});
+  changes = s.memory_changes("m", "2026-02-02T00:00:00.000Z");
+  EXPECT_EQ(changes.ids.size(), stored.size() - 2);
+  EXPECT_EQ(std::count(changes.ids.begin(), changes.ids.end(), "e2"), 0);
+  EXPECT_EQ(std::count(changes.ids.begin(), changes.ids.end(), "e3"), 1);
+  stored = s.memory_entities("m");
+  EXPECT_EQ(ids_of(stored)[2], "e3");
+}
+
+}  // namespace
+
+TEST(PostgresStore, VectorMemoryRowsRoundTripAsOnSqlite) {
+  const auto url = fresh_database();
+  if (url.empty()) {
+    if (std::getenv("AADAP_REQUIRE_POSTGRES")) FAIL() << "AADAP_TEST_POSTGRES_URL is not set";
+    GTEST_SKIP() << "AADAP_TEST_POSTGRES_URL is not set";
+  }
+  {
+    SCOPED_TRACE("postgres");
+    check_memory_rows(*open(url));
+  }
+  {
+    SCOPED_TRACE("sqlite");
+    store::SqliteStore sqlite(":memory:", SqliteSynchronous::normal);
+    check_memory_rows(sqlite);
+  }
+}
+
+TEST(PostgresStore, VectorMemoryRefusesNulBytesAndWritesNothing) {
+  const auto url = fresh_database();
+  if (url.empty()) {
+    if (std::getenv("AADAP_REQUIRE_POSTGRES")) FAIL() << "AADAP_TEST_POSTGRES_URL is not set";
+    GTEST_SKIP() << "AADAP_TEST_POSTGRES_URL is not set";
+  }
+  const auto s = open(url);
+  s->open_vector_memory(store::VectorMemoryRecord{"m", 6, "test", "model", utc_now_iso()});
+  std::vector<store::MemoryEntityRecord> entities;
+  for (int n = 0; n < 2500; ++n) entities.push_back(memory_entity("e" + std::to_string(n), n));
+  entities.back().content = "nul \0 inside"s;
+  EXPECT_THROW(s->put_memory_entities(entities), InvalidArgumentError);
+  entities.back().content = "fine";
+  entities.back().metadata_json = "{\"k\":\"\0\"}"s;
+  EXPECT_THROW(s->put_memory_entities(entities), InvalidArgumentError);
+  EXPECT_TRUE(s->memory_entities("m").empty());
+  EXPECT_THROW(s->delete_memory_entities("m", {"a\0b"s}), InvalidArgumentError);
+  // A row the database refuses (provenance blank) rolls back the rows written before it.
+  entities.back().metadata_json = "{}";
+  entities.back().provenance = "  ";
+  EXPECT_THROW(s->put_memory_entities(entities), StoreError);
+  EXPECT_TRUE(s->memory_entities("m").empty());
+  // The pool's connections are fine after the failures.
+  entities.back().provenance = "task:1";
+  s->put_memory_entities(entities);
+  EXPECT_EQ(s->memory_entities("m").size(), entities.size());
 }
 
 TEST(PostgresStore, UnreachableServerIsReportedWithoutThePassword) {

@@ -1,19 +1,23 @@
 """Vector memory on the SQLite store: exact search against a numpy brute-force scan, the 0.85
 floor, filters inside the scan (the starvation case), persistence and reopening, governance
-predicates at their thresholds, and bad input refused without a write."""
+predicates at their thresholds, and bad input refused without a write. On PostgreSQL: the same
+results as on SQLite, for the same calls."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 import aadap
-from aadap import HashingEmbedder, InvalidArgumentError, NotFoundError, StoreError
+from aadap import HashingEmbedder, InvalidArgumentError, NotFoundError
 from aadap.testing import create_database
+
+from .conftest import Store
 
 DIM = 64
 NOW = datetime.now(timezone.utc)
@@ -282,9 +286,97 @@ def test_hashing_embedder_remember_and_recall(engine: aadap.Engine) -> None:
     assert list(frame.columns[:3]) == ["similarity", "id", "memory_name"]
 
 
-def test_vector_memory_is_refused_on_postgres_with_a_clear_error(postgres_url: str) -> None:
-    with pytest.raises(StoreError, match="SQLite"):
-        aadap.Engine.open(create_database(postgres_url)).vector_memory()
+def observe(mem: aadap.VectorMemory, queries: np.ndarray) -> dict[str, Any]:
+    """What the memory holds and answers, but the times of writes (they differ per run)."""
+    entities = {}
+    for i in range(3100):
+        if f"e{i}" in mem:
+            fields = mem.get(f"e{i}").to_dict()
+            fields["embedding"] = fields["embedding"].tobytes()
+            del fields["updated_at"]
+            fields["metadata"].pop("deprecated_at", None)
+            entities[f"e{i}"] = fields
+    filtered = [
+        mem.search(
+            q, k=10, entity_type="task", metadata={"team": "red"}, provenance_prefix="task:1"
+        )
+        for q in queries
+    ]
+    return {
+        "entities": entities,
+        "hits": [[(h.id, h.similarity) for h in hits] for hits in mem.search_many(queries, k=4)],
+        "filtered": [[h.id for h in hits] for hits in filtered],
+        "stats": mem.stats(),
+    }
+
+
+def exercise(url: str) -> list[Any]:
+    """Add, search, upsert, deprecate, update, delete and reopen on the store at `url`: what
+    each step returned, what the memory held then, and what reopening it gave."""
+    rng = np.random.default_rng(11)
+    queries = unit(rng.standard_normal((8, DIM)))
+    near = [np.stack([at_cosine(q, c, rng) for c in (0.97, 0.93, 0.89)]) for q in queries]
+    # 3076 more rows: the PostgreSQL store writes them in several statements.
+    matrix = np.concatenate([*near, unit(rng.standard_normal((3076, DIM)))])
+    n = len(matrix)
+    day = NOW.replace(hour=12, minute=0, second=0, microsecond=0) - timedelta(days=1)
+    mem = aadap.Engine.open(url).vector_memory("shared", dimension=DIM)
+    added = mem.add_many(
+        [f'entity {i}: "quoted", a back\\slash, ünïcödé → 世界 🎉' for i in range(n)],
+        matrix,
+        ids=[f"e{i}" for i in range(n)],
+        provenance=[f"task:{i % 3}" for i in range(n)],
+        entity_type=["task", "pattern"] * (n // 2),
+        confidence=[0.6 + (i % 40) / 100 for i in range(n)],
+        metadata=[
+            {"team": "red" if i % 5 < 3 else "blue", "note": f'say "hi" {i} — ✓'} for i in range(n)
+        ],
+        created_at=[OLD if i % 7 == 6 else day for i in range(n)],
+    )
+    seen: list[Any] = [len(added)]
+    seen.append([h.id for h in mem.search(queries[0], k=3, record_use=True)])
+    seen.append(mem.upsert("replaced", queries[1], id="e0", provenance="run:2").content)
+    seen.append(mem.deprecate("e4", "superseded").is_deprecated)
+    changed = mem.update("e7", validation_pass_rate=0.5, critical_failure_at=day)
+    seen.append(changed.validation_pass_rate)
+    seen.append(mem.delete(["e5", "missing", "e3000"]))
+    before = observe(mem, queries)
+    seen.append(before)
+    again = aadap.Engine.open(url).vector_memory("shared", dimension=DIM)
+    seen.append(observe(again, queries) == before)
+    with pytest.raises(InvalidArgumentError, match=f"{DIM}-dimensional") as refused:
+        aadap.Engine.open(url).vector_memory("shared", dimension=DIM * 2)
+    seen.append(str(refused.value))
+    return seen
+
+
+def test_vector_memory_on_postgres_answers_as_on_sqlite(postgres_url: str, tmp_path: Path) -> None:
+    on_sqlite = exercise(f"sqlite:///{tmp_path / 'memory.db'}")
+    on_postgres = exercise(create_database(postgres_url))
+    assert on_postgres == on_sqlite
+    # and the calls did something worth comparing
+    before = on_sqlite[-3]
+    assert on_sqlite[:6] == [3100, ["e0", "e1", "e2"], "replaced", True, 0.5, 2]
+    assert len(before["entities"]) == 3098
+    assert before["entities"]["e7"]["critical_failure_at"] is not None
+    assert before["entities"]["e4"]["is_deprecated"]
+    assert before["entities"]["e1"]["use_count"] == 1
+    assert before["entities"]["e9"]["metadata"]["note"] == 'say "hi" 9 — ✓'
+    assert all(len(hits) >= 2 for hits in before["hits"])
+    assert sum(len(ids) for ids in before["filtered"]) > 0
+    assert on_sqlite[-2] is True  # reopening rebuilt the same index
+
+
+def test_nul_bytes_are_refused_and_nothing_is_written(shared_store: Store) -> None:
+    url = shared_store.url
+    mem = aadap.Engine.open(url).vector_memory("nul", dimension=DIM)
+    good = np.ones(DIM, dtype=np.float32)
+    with pytest.raises(InvalidArgumentError, match="NUL"):
+        mem.add_many(["fine", "a\x00b"], np.stack([good, good]), provenance="task:1")
+    with pytest.raises(InvalidArgumentError, match="NUL"):
+        mem.add("fine", good, provenance="task:\x00")
+    assert len(mem) == 0
+    assert len(aadap.Engine.open(url).vector_memory("nul", dimension=DIM)) == 0
 
 
 class Letters(aadap.Embedder):
@@ -320,3 +412,93 @@ def test_an_embedder_written_in_python_fills_and_guards_its_memory(engine: aadap
     with pytest.raises(InvalidArgumentError):  # 3 columns for a 26-dimensional memory
         broken.remember("text", provenance="t")
     assert len(broken) == 0
+
+
+def clustered(rows: int, dim: int, queries: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The benchmark's data shape: clusters, with near-duplicates of every query planted."""
+    rng = np.random.default_rng(seed)
+    centers = rng.standard_normal((50, dim))
+    matrix = unit(centers[rng.integers(0, 50, rows)] + 0.6 * rng.standard_normal((rows, dim)))
+    picked = rng.choice(rows, queries, replace=False)
+    qs = unit(matrix[picked] + 0.05 * rng.standard_normal((queries, dim)))
+    for j, row in enumerate(picked):
+        for i in range(1, 6):
+            matrix[(row + i) % rows] = at_cosine(qs[j], 0.99 - 0.02 * i, rng)
+    return matrix, qs
+
+
+def test_hnsw_finds_what_the_exact_scan_finds(engine: aadap.Engine) -> None:
+    matrix, queries = clustered(6000, DIM, 60, seed=4)
+    exact = engine.vector_memory("ref", dimension=DIM)
+    graph = engine.vector_memory("graph", dimension=DIM, index="hnsw")
+    ids = [e.id for e in exact.add_many([f"e{i}" for i in range(len(matrix))], matrix,
+                                        provenance="task:1")]  # fmt: skip
+    graph.add_many([f"e{i}" for i in range(len(matrix))], matrix, provenance="task:1", ids=ids)
+    assert graph.stats()["index"] == "hnsw"
+    found = expected = 0
+    for q in queries:
+        want = {h.id: h.similarity for h in exact.search(q, k=10)}
+        got = graph.search(q, k=10)
+        expected += len(want)
+        found += sum(h.id in want for h in got)
+        for h in got:  # re-scored exactly
+            assert h.similarity == pytest.approx(want.get(h.id, h.similarity), abs=1e-6)
+            assert h.similarity >= 0.85
+    assert expected >= 5 * len(queries)
+    assert found / expected >= 0.99
+
+    # deletes and deprecations take effect without a rebuild; the graph keeps the old nodes
+    victims = [h.id for h in graph.search(queries[0], k=2)]
+    graph.delete(victims[0])
+    graph.deprecate(victims[1])
+    assert not {h.id for h in graph.search(queries[0], k=10)} & set(victims)
+    assert graph.stats()["graph_nodes"] == len(matrix)
+    graph.upsert("moved", -queries[0], id=ids[7], provenance="task:1")  # a new vector: new node
+    assert graph.stats()["graph_nodes"] == len(matrix) + 1
+    assert ids[7] not in {h.id for h in graph.search(queries[0], k=10)}
+
+
+def test_hnsw_filters_inside_the_walk_and_small_selections_are_scanned(
+    engine: aadap.Engine,
+) -> None:
+    rng = np.random.default_rng(8)
+    query = unit(rng.standard_normal(DIM))
+    mem = engine.vector_memory("graph-filters", dimension=DIM, index="hnsw")
+    nearer = np.stack([at_cosine(query, c, rng) for c in rng.uniform(0.95, 0.999, 3000)])
+    noise = unit(rng.standard_normal((3000, DIM)))
+    mem.add_many([f"n{i}" for i in range(6000)], np.concatenate([nearer, noise]),
+                 provenance="task:1", entity_type="decoy")  # fmt: skip
+    live = mem.add("the one", at_cosine(query, 0.9, rng), provenance="task:2", entity_type="real")
+    assert [h.id for h in mem.search(query, k=1, entity_type="real")] == [live.id]
+    assert [h.id for h in mem.search(query, k=1, provenance_prefix="task:2")] == [live.id]
+    # a broad filter goes through the graph and still returns only qualifying entities
+    hits = mem.search(query, k=20, entity_type="decoy")
+    assert len(hits) == 20
+    assert {h.entity_type for h in hits} == {"decoy"}
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+@pytest.mark.parametrize("index", ["exact", "hnsw"])
+def test_two_engines_see_each_others_writes_after_refresh(
+    backend: str, index: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    if backend == "postgres":
+        url = create_database(request.getfixturevalue("postgres_url"))
+    else:
+        url = f"sqlite:///{tmp_path / 'shared.db'}"
+    rng = np.random.default_rng(12)
+    one = aadap.Engine.open(url).vector_memory("shared", dimension=DIM, index=index)
+    two = aadap.Engine.open(url).vector_memory("shared", dimension=DIM, index=index)
+    query = unit(rng.standard_normal(DIM))
+    first = one.add("from one", at_cosine(query, 0.95, rng), provenance="task:1")
+    assert two.search(query) == []
+    assert two.refresh() == 1
+    assert [h.id for h in two.search(query)] == [first.id]
+    second = two.add("from two", at_cosine(query, 0.9, rng), provenance="task:2")
+    two.deprecate(first.id)
+    assert one.refresh() == 2
+    assert [h.id for h in one.search(query)] == [second.id]
+    one.delete(second.id)
+    assert two.refresh() == 1
+    assert second.id not in two
+    assert two.refresh() == 0

@@ -20,6 +20,11 @@ using Clock = std::chrono::system_clock;
 // every query over them.
 constexpr std::size_t kBlockRows = 256;
 
+// hnsw: when a search's filters leave at most this many entities (or 1/20 of the memory),
+// they are scored exactly instead: a graph walk that must skip nearly every node it meets
+// loses recall, and a scan of so few rows is as fast.
+constexpr std::size_t kExactAtMost = 2048;
+
 Clock::time_point time_of(const std::string& iso, const std::string& what) {
   const auto parsed = parse_utc_iso(iso);
   if (!parsed) {
@@ -86,6 +91,11 @@ VectorMemory::VectorMemory(std::shared_ptr<store::Store> store, std::string name
                        std::to_string(dimension_));
     }
     place(std::move(entity));
+  }
+  if (options_.index == IndexKind::hnsw) {
+    graph_ = std::make_unique<HnswIndex>(dimension_, options_.hnsw);
+    slot_node_.assign(slots_.size(), -1);
+    index_new_slots();
   }
 }
 
@@ -195,6 +205,29 @@ std::vector<store::MemoryEntityRecord> VectorMemory::write(const std::vector<Ent
 void VectorMemory::commit(std::vector<store::MemoryEntityRecord> records) {
   store_->put_memory_entities(records);  // durable first: a failed write changes nothing
   for (auto& r : records) place(std::move(r));
+  index_new_slots();
+}
+
+void VectorMemory::index_new_slots() {
+  if (!graph_) return;
+  const auto dim = static_cast<std::size_t>(dimension_);
+  std::vector<std::size_t> pending;
+  for (std::size_t slot = 0; slot < slot_node_.size(); ++slot) {
+    if (slot_node_[slot] < 0) pending.push_back(slot);
+  }
+  if (pending.empty()) return;
+  std::vector<float> vectors(pending.size() * dim);
+  for (std::size_t i = 0; i < pending.size(); ++i) {
+    std::copy_n(matrix_.begin() + static_cast<std::ptrdiff_t>(pending[i] * dim), dim,
+                vectors.begin() + static_cast<std::ptrdiff_t>(i * dim));
+  }
+  const auto first = static_cast<std::int64_t>(graph_->size());
+  graph_->add(vectors.data(), pending.size());
+  for (std::size_t i = 0; i < pending.size(); ++i) {
+    const std::int64_t node = first + static_cast<std::int64_t>(i);
+    slot_node_[pending[i]] = node;
+    node_slot_.push_back(static_cast<std::int64_t>(pending[i]));
+  }
 }
 
 void VectorMemory::place(store::MemoryEntityRecord record) {
@@ -204,6 +237,7 @@ void VectorMemory::place(store::MemoryEntityRecord record) {
   if (!slot.metadata.is_object()) slot.metadata = nlohmann::json::object();
   slot.created = parse_utc_iso(slot.record.created_at).value_or(Clock::time_point{});
   slot.updated = parse_utc_iso(slot.record.updated_at).value_or(slot.created);
+  newest_write_ = std::max(newest_write_, slot.record.updated_at);
   std::vector<float> vector = std::move(slot.record.embedding);
   slot.record.embedding.clear();
   const auto existing = slot_of_.find(slot.record.id);
@@ -211,11 +245,18 @@ void VectorMemory::place(store::MemoryEntityRecord record) {
   if (existing != slot_of_.end()) {
     index = existing->second;
     slots_[index] = std::move(slot);
+    const auto row = matrix_.begin() + static_cast<std::ptrdiff_t>(index * dim);
+    const bool moved = !std::equal(vector.begin(), vector.end(), row);
+    if (graph_ && moved && slot_node_[index] >= 0) {  // a changed vector needs a new node
+      node_slot_[static_cast<std::size_t>(slot_node_[index])] = -1;
+      slot_node_[index] = -1;
+    }
   } else {
     index = slots_.size();
     slot_of_.emplace(slot.record.id, index);
     slots_.push_back(std::move(slot));
     matrix_.resize(matrix_.size() + dim);
+    if (graph_) slot_node_.push_back(-1);
   }
   std::copy(vector.begin(), vector.end(),
             matrix_.begin() + static_cast<std::ptrdiff_t>(index * dim));
@@ -255,22 +296,58 @@ std::size_t VectorMemory::remove(const std::vector<std::string>& ids) {
   }
   if (present.empty()) return 0;
   store_->delete_memory_entities(name_, present);
-  const auto dim = static_cast<std::size_t>(dimension_);
-  for (const auto& id : present) {
-    // The last slot moves into the hole: the matrix stays dense.
-    const std::size_t hole = slot_of_.at(id);
-    const std::size_t last = slots_.size() - 1;
-    if (hole != last) {
-      slots_[hole] = std::move(slots_[last]);
-      slot_of_[slots_[hole].record.id] = hole;
-      std::copy_n(matrix_.begin() + static_cast<std::ptrdiff_t>(last * dim), dim,
-                  matrix_.begin() + static_cast<std::ptrdiff_t>(hole * dim));
-    }
-    slots_.pop_back();
-    matrix_.resize(slots_.size() * dim);
-    slot_of_.erase(id);
-  }
+  for (const auto& id : present) drop(id);
   return present.size();
+}
+
+void VectorMemory::drop(const std::string& id) {
+  const auto dim = static_cast<std::size_t>(dimension_);
+  // The last slot moves into the hole: the matrix stays dense.
+  const std::size_t hole = slot_of_.at(id);
+  const std::size_t last = slots_.size() - 1;
+  if (graph_) {
+    if (slot_node_[hole] >= 0) node_slot_[static_cast<std::size_t>(slot_node_[hole])] = -1;
+    if (hole != last && slot_node_[last] >= 0) {
+      node_slot_[static_cast<std::size_t>(slot_node_[last])] = static_cast<std::int64_t>(hole);
+    }
+    slot_node_[hole] = slot_node_[last];
+    slot_node_.pop_back();
+  }
+  if (hole != last) {
+    slots_[hole] = std::move(slots_[last]);
+    slot_of_[slots_[hole].record.id] = hole;
+    std::copy_n(matrix_.begin() + static_cast<std::ptrdiff_t>(last * dim), dim,
+                matrix_.begin() + static_cast<std::ptrdiff_t>(hole * dim));
+  }
+  slots_.pop_back();
+  matrix_.resize(slots_.size() * dim);
+  slot_of_.erase(id);
+}
+
+std::size_t VectorMemory::refresh() {
+  std::unique_lock lock(mutex_);
+  // Each process stamps updated_at from its own clock when it writes, not when it commits:
+  // read from a minute before the newest write seen (rows read again are harmless).
+  const auto newest = parse_utc_iso(newest_write_);
+  const std::string since = newest ? utc_iso(*newest - std::chrono::minutes(1)) : std::string();
+  auto changes = store_->memory_changes(name_, since);
+  const std::unordered_set<std::string> present(changes.ids.begin(), changes.ids.end());
+  std::vector<std::string> gone;
+  for (const auto& slot : slots_) {
+    if (present.count(slot.record.id) == 0) gone.push_back(slot.record.id);
+  }
+  for (const auto& id : gone) drop(id);
+  std::size_t changed = gone.size();
+  for (auto& record : changes.changed) {
+    const auto known = slot_of_.find(record.id);
+    if (known != slot_of_.end() && slots_[known->second].record.updated_at == record.updated_at) {
+      continue;  // already indexed as it is
+    }
+    place(std::move(record));
+    ++changed;
+  }
+  index_new_slots();
+  return changed;
 }
 
 Clock::time_point VectorMemory::oldest_searchable() const {
@@ -347,7 +424,14 @@ std::vector<std::vector<SearchHit>> VectorMemory::search_many(const float* queri
                     rows == 1 ? std::string("the query") : "query " + std::to_string(q)));
   }
   std::vector<std::vector<SearchHit>> results;
-  {
+  if (graph_) {
+    std::shared_lock lock(mutex_);
+    results.reserve(rows);
+    for (const auto& unit : units) {
+      auto found = walk(unit.data(), options, metadata, floor);
+      results.push_back(rank(found, options.k));
+    }
+  } else {
     std::shared_lock lock(mutex_);
     const auto oldest = oldest_searchable();
     std::vector<std::vector<Candidate>> candidates(rows);
@@ -369,6 +453,57 @@ std::vector<std::vector<SearchHit>> VectorMemory::search_many(const float* queri
   }
   if (options.record_use) record_use(results);
   return results;
+}
+
+std::vector<VectorMemory::Candidate> VectorMemory::scan(const float* query,
+                                                        const std::vector<char>* mask,
+                                                        const SearchOptions& options,
+                                                        const nlohmann::json& metadata,
+                                                        double floor) const {
+  const auto dim = static_cast<std::size_t>(dimension_);
+  const auto oldest = oldest_searchable();
+  std::vector<Candidate> found;
+  for (std::size_t slot = 0; slot < slots_.size(); ++slot) {
+    if (mask != nullptr ? (*mask)[slot] == 0
+                        : !qualifies(slots_[slot], options, metadata, oldest)) {
+      continue;
+    }
+    float score = 0;
+    dot_rows(matrix_.data() + slot * dim, 1, dim, query, &score);
+    if (score >= floor) found.push_back(Candidate{slot, score});
+  }
+  return found;
+}
+
+std::vector<VectorMemory::Candidate> VectorMemory::walk(const float* query,
+                                                        const SearchOptions& options,
+                                                        const nlohmann::json& metadata,
+                                                        double floor) const {
+  const auto oldest = oldest_searchable();
+  std::vector<char> mask(slots_.size());
+  std::size_t qualifying = 0;
+  for (std::size_t slot = 0; slot < slots_.size(); ++slot) {
+    mask[slot] = qualifies(slots_[slot], options, metadata, oldest) ? 1 : 0;
+    qualifying += static_cast<std::size_t>(mask[slot]);
+  }
+  if (qualifying <= std::max(kExactAtMost, slots_.size() / 20)) {
+    return scan(query, &mask, options, metadata, floor);
+  }
+  // Twice k candidates (at least 32) from the graph, then exact scores decide.
+  const std::size_t wanted = std::min(qualifying, std::max<std::size_t>(2 * options.k, 32));
+  const auto nodes = graph_->search(query, wanted, [&](std::int64_t node) {
+    const std::int64_t slot = node_slot_[static_cast<std::size_t>(node)];
+    return slot >= 0 && mask[static_cast<std::size_t>(slot)] != 0;
+  });
+  const auto dim = static_cast<std::size_t>(dimension_);
+  std::vector<Candidate> found;
+  for (const auto& [node, approximate] : nodes) {
+    const auto slot = static_cast<std::size_t>(node_slot_[static_cast<std::size_t>(node)]);
+    float score = 0;
+    dot_rows(matrix_.data() + slot * dim, 1, dim, query, &score);
+    if (score >= floor) found.push_back(Candidate{slot, score});
+  }
+  return found;
 }
 
 void VectorMemory::record_use(const std::vector<std::vector<SearchHit>>& results) {
@@ -493,6 +628,10 @@ VectorMemoryStats VectorMemory::stats() const {
     s.searchable += !slot.record.is_deprecated && !stale ? 1 : 0;
   }
   s.kernel = std::string(dot_kernel_name());
+  if (graph_) {
+    s.index = "hnsw";
+    s.graph_nodes = graph_->size();
+  }
   s.index_bytes = matrix_.size() * sizeof(float);
   return s;
 }

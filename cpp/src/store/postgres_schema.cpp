@@ -267,6 +267,16 @@ BEGIN
 END $$;
 )sql";
 
+// The vector memory hands out its entities in the order they were first written, as SQLite's
+// rowid does: an identity column, which replacing a row (ON CONFLICT DO UPDATE) leaves alone,
+// indexed for reading a memory in pages. Embeddings (float32 vectors) do not compress: they
+// are stored out of line without trying.
+constexpr const char* kMemoryEntityStorage = R"sql(
+ALTER TABLE memory_entities ADD COLUMN seq bigint GENERATED ALWAYS AS IDENTITY;
+CREATE INDEX memory_entities_order ON memory_entities (memory_name, seq);
+ALTER TABLE memory_entities ALTER COLUMN embedding SET STORAGE EXTERNAL;
+)sql";
+
 struct Migration {
   int version;
   const char* name;
@@ -278,6 +288,7 @@ const std::vector<Migration>& migrations() {
       {1, "initial schema", kInitialSchema},
       {2, "event summary on the task row", kTaskEventSummary},
       {3, "conditional task updates", kExpectRows},
+      {4, "vector memory write order and storage", kMemoryEntityStorage},
   };
   return list;
 }

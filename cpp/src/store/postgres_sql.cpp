@@ -28,14 +28,14 @@ std::optional<std::int64_t> optional_integer(const pqxx::field& f) {
   return f.as<long long>();
 }
 
-/// jsonb comes back reformatted (spaces, key order by length); the store hands out the same
-/// compact, key-sorted text the engine writes, so both backends return identical rows.
+}  // namespace
+
+// jsonb comes back reformatted (spaces, key order by length); the store hands out the same
+// compact, key-sorted text the engine writes, so both backends return identical rows.
 std::string canonical_json(const pqxx::field& f) {
   if (f.is_null()) return "{}";
   return nlohmann::json::parse(f.c_str()).dump();
 }
-
-}  // namespace
 
 const std::string& storable(const std::string& value) {
   if (value.find('\0') != std::string::npos) {
@@ -272,6 +272,14 @@ void ArrayLiteral::add(const std::optional<std::string>& value) {
 void ArrayLiteral::add(std::int64_t value) {
   if (text_.size() > 1) text_ += ',';
   text_ += std::to_string(value);
+}
+
+void ArrayLiteral::add(double value) {
+  if (text_.size() > 1) text_ += ',';
+  char buffer[64];
+  const auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
+  if (ec != std::errc()) throw InvalidArgumentError("a number cannot be written to SQL");
+  text_.append(buffer, end);
 }
 
 std::string ArrayLiteral::text() && {

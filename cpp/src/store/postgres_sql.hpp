@@ -46,6 +46,9 @@ extern const char* const kCostColumns;
 extern const char* const kResourceColumns;
 extern const char* const kTaskLogColumns;
 
+/// A jsonb column (read as text) in the compact, key-sorted form the engine writes.
+std::string canonical_json(const pqxx::field& field);
+
 TaskRecord read_task(const pqxx::row& row);
 TransitionRecord read_transition(const pqxx::row& row);
 AuditRecord read_audit(const pqxx::row& row);
@@ -73,13 +76,15 @@ extern const char* const kTransitionStatement;
 /// nothing.
 extern const char* const kTransitionsStatement;
 
-/// A PostgreSQL array literal ({"a",NULL,3}) for one parameter of kTransitionsStatement.
+/// A PostgreSQL array literal ({"a",NULL,3}) for one array parameter of a statement
+/// (kTransitionsStatement, the vector memory's upsert).
 class ArrayLiteral {
  public:
   void add(const std::string& value);  // InvalidArgumentError for a NUL byte
   void add(const std::optional<std::string>& value);
   void add(std::int64_t value);
-  std::string text() &&;  // the finished literal, moved out
+  void add(double value);  // shortest text that reads back as the same double
+  std::string text() &&;   // the finished literal, moved out
 
  private:
   std::string text_ = "{";

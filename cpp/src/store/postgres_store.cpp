@@ -4,6 +4,7 @@
 #include "aadap/core/logging.hpp"
 #include "aadap/core/redaction.hpp"
 #include "aadap/store/postgres_schema.hpp"
+#include "postgres_connection.hpp"
 #include "postgres_sql.hpp"
 
 #include <nlohmann/json.hpp>
@@ -21,7 +22,9 @@ namespace aadap::store {
 
 namespace {
 
+using pg::clean;
 using pg::Quoter;
+using pg::server_failed;
 
 /// Summary of one task's events, cached by the transaction from lock_task on.
 struct EventCounts {
@@ -49,13 +52,6 @@ const log::Logger& logger() {
   return instance;
 }
 
-std::string clean(std::string message) {
-  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) {
-    message.pop_back();
-  }
-  return redact(message);
-}
-
 /// The connection broke before COMMIT was sent: the transaction provably did not commit.
 [[noreturn]] void not_committed(const std::exception& error) {
   throw StoreUnavailableError(
@@ -71,9 +67,30 @@ std::string clean(std::string message) {
                          {{"retryable", true}});
 }
 
-/// Maps the pqxx error being handled (call it from a catch block; broken connections are
-/// handled before) to the store's errors. Constraint names stay; values are not echoed.
-[[noreturn]] void server_failed() {
+std::string conninfo_for(const DatabaseUrl& url) {
+  std::string conninfo = url.normalized();
+  const char separator = conninfo.find('?') == std::string::npos ? '?' : '&';
+  std::string extra;
+  if (conninfo.find("application_name=") == std::string::npos) extra += "application_name=aadap";
+  if (conninfo.find("connect_timeout=") == std::string::npos) {
+    extra += std::string(extra.empty() ? "" : "&") + "connect_timeout=10";
+  }
+  if (!extra.empty()) conninfo.append(1, separator).append(extra);
+  return conninfo;
+}
+
+}  // namespace
+
+namespace pg {
+
+std::string clean(std::string message) {
+  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) {
+    message.pop_back();
+  }
+  return redact(message);
+}
+
+void server_failed() {
   const auto first_line = [](const std::exception& error) {
     std::string message = clean(error.what());
     const auto newline = message.find('\n');
@@ -98,35 +115,7 @@ std::string clean(std::string message) {
   }
 }
 
-std::string conninfo_for(const DatabaseUrl& url) {
-  std::string conninfo = url.normalized();
-  const char separator = conninfo.find('?') == std::string::npos ? '?' : '&';
-  std::string extra;
-  if (conninfo.find("application_name=") == std::string::npos) extra += "application_name=aadap";
-  if (conninfo.find("connect_timeout=") == std::string::npos) {
-    extra += std::string(extra.empty() ? "" : "&") + "connect_timeout=10";
-  }
-  if (!extra.empty()) conninfo.append(1, separator).append(extra);
-  return conninfo;
-}
-
-}  // namespace
-
-class PostgresStore::Connection {
- public:
-  explicit Connection(const std::string& conninfo)
-      : connection(std::make_unique<pqxx::connection>(conninfo)) {}
-
-  /// Prepares `sql` under `name` the first time this connection sees it.
-  const std::string& prepared(const std::string& name, const std::string& sql) {
-    if (names.insert(name).second) connection->prepare(name, sql);
-    return name;
-  }
-
-  std::unique_ptr<pqxx::connection> connection;
-  std::set<std::string> names;
-  bool broken = false;
-};
+}  // namespace pg
 
 // ---- the pool ---------------------------------------------------------------------------
 
@@ -1049,36 +1038,6 @@ void PostgresStore::await_decision(std::string_view request_id, std::chrono::mil
         "lost PostgreSQL while waiting for a decision: " + clean(error.what()),
         {{"retryable", true}});
   }
-}
-
-// ---- vector memories ----------------------------------------------------------------
-
-namespace {
-
-[[noreturn]] void no_vector_memory() {
-  throw StoreError(
-      "this version of aadap keeps vector memories on SQLite stores only; open the vector "
-      "memory from an engine on a sqlite:// URL (PostgreSQL support is planned)",
-      {{"backend", "postgresql"}});
-}
-
-}  // namespace
-
-VectorMemoryRecord PostgresStore::open_vector_memory(const VectorMemoryRecord& /*wanted*/) {
-  no_vector_memory();
-}
-
-std::vector<MemoryEntityRecord> PostgresStore::memory_entities(std::string_view /*memory_name*/) {
-  no_vector_memory();
-}
-
-void PostgresStore::put_memory_entities(const std::vector<MemoryEntityRecord>& /*entities*/) {
-  no_vector_memory();
-}
-
-void PostgresStore::delete_memory_entities(std::string_view /*memory_name*/,
-                                           const std::vector<std::string>& /*ids*/) {
-  no_vector_memory();
 }
 
 }  // namespace aadap::store

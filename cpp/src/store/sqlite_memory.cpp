@@ -3,6 +3,7 @@
 // embeddings as float32 blobs (native byte order, as the index uses them).
 #include "aadap/core/errors.hpp"
 #include "aadap/store/sqlite_store.hpp"
+#include "memory_entity_sql.hpp"
 
 #include <cstring>
 
@@ -88,16 +89,8 @@ void SqliteStore::put_memory_entities(const std::vector<MemoryEntityRecord>& ent
   SqliteTransaction tx(db_);
   const auto upsert =
       db_.cached(std::string("INSERT INTO memory_entities (") + kEntityColumns +
-                 ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) "
-                 "ON CONFLICT (id) DO UPDATE SET memory_name = excluded.memory_name, "
-                 "content = excluded.content, embedding = excluded.embedding, "
-                 "entity_type = excluded.entity_type, provenance = excluded.provenance, "
-                 "confidence = excluded.confidence, use_count = excluded.use_count, "
-                 "validation_pass_rate = excluded.validation_pass_rate, "
-                 "validation_failures = excluded.validation_failures, "
-                 "critical_failure_at = excluded.critical_failure_at, "
-                 "is_deprecated = excluded.is_deprecated, metadata = excluded.metadata, "
-                 "created_at = excluded.created_at, updated_at = excluded.updated_at");
+                 ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)" +
+                 kEntityUpsertConflict);
   for (const auto& e : entities) {
     upsert->bind(1, e.id)
         .bind(2, e.memory_name)
@@ -131,6 +124,27 @@ void SqliteStore::delete_memory_entities(std::string_view memory_name,
     remove->reset();
   }
   tx.commit();
+}
+
+MemoryChanges SqliteStore::memory_changes(std::string_view memory_name, std::string_view since) {
+  std::lock_guard lock(mutex_);
+  // Both reads in one transaction, so another process's write lands in both or in neither.
+  SqliteTransaction tx(db_);
+  MemoryChanges out;
+  {
+    const auto changed = db_.cached(std::string("SELECT ") + kEntityColumns +
+                                    " FROM memory_entities WHERE memory_name = ?1 AND "
+                                    "updated_at >= ?2 ORDER BY rowid");
+    changed->bind(1, memory_name).bind(2, since);
+    while (changed->step()) out.changed.push_back(read_entity(*changed));
+  }
+  {
+    const auto ids = db_.cached("SELECT id FROM memory_entities WHERE memory_name = ?1");
+    ids->bind(1, memory_name);
+    while (ids->step()) out.ids.push_back(*ids->text(0));
+  }
+  tx.commit();
+  return out;
 }
 
 }  // namespace aadap::store

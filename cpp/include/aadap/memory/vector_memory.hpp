@@ -8,6 +8,7 @@
 #pragma once
 
 #include "aadap/core/embedder.hpp"
+#include "aadap/memory/hnsw_index.hpp"
 #include "aadap/store/store.hpp"
 
 #include <nlohmann/json.hpp>
@@ -76,15 +77,23 @@ struct VectorMemoryStats {
   std::size_t entities = 0;
   std::size_t deprecated = 0;
   std::size_t stale = 0;
-  std::size_t searchable = 0;  // neither deprecated nor stale
-  std::string index = "exact";
-  std::string kernel;  // the SIMD implementation the scan runs
+  std::size_t searchable = 0;   // neither deprecated nor stale
+  std::string index = "exact";  // or "hnsw"
+  std::size_t graph_nodes = 0;  // hnsw: nodes in the graph, superseded ones included
+  std::string kernel;           // the SIMD implementation the scan runs
   std::size_t index_bytes = 0;
 };
+
+/// exact: every qualifying vector is scored (the reference). hnsw: a FAISS HNSW graph walk
+/// that skips disqualified nodes, its candidates re-scored exactly; a search whose filters
+/// leave few qualifying entities scans them exactly instead.
+enum class IndexKind { exact, hnsw };
 
 struct VectorMemoryOptions {
   double min_similarity = kSimilarityFloor;  // AADAP_VECTOR_MIN_SIMILARITY (never below 0.85)
   int max_staleness_days = 90;               // AADAP_VECTOR_MAX_STALENESS_DAYS
+  IndexKind index = IndexKind::exact;
+  HnswParameters hnsw;
 };
 
 class VectorMemory {
@@ -129,6 +138,10 @@ class VectorMemory {
   /// promotes the eligible ones not yet promoted.
   GovernReport govern();
   VectorMemoryStats stats() const;
+  /// Catches up with what other processes wrote to the store since the last open or
+  /// refresh: new and changed entities are indexed, deleted ones dropped. Returns how many
+  /// entities changed.
+  std::size_t refresh();
 
  private:
   /// One indexed entity: its record (embedding moved to the matrix) and what filters read.
@@ -153,8 +166,18 @@ class VectorMemory {
   /// Call with the write lock held.
   void commit(std::vector<store::MemoryEntityRecord> records);
   void place(store::MemoryEntityRecord record);
+  /// Drops the slot of `id` (a deleted entity) from the index.
+  void drop(const std::string& id);
   bool qualifies(const Slot& slot, const SearchOptions& options, const nlohmann::json& metadata,
                  std::chrono::system_clock::time_point oldest) const;
+  /// Scores the rows of `mask` (all rows when null) and keeps those at or above `floor`.
+  std::vector<Candidate> scan(const float* query, const std::vector<char>* mask,
+                              const SearchOptions& options, const nlohmann::json& metadata,
+                              double floor) const;
+  std::vector<Candidate> walk(const float* query, const SearchOptions& options,
+                              const nlohmann::json& metadata, double floor) const;
+  /// hnsw: gives every slot without a node (new or replaced vectors) one, in one add.
+  void index_new_slots();
   std::vector<SearchHit> rank(std::vector<Candidate>& candidates, std::size_t k) const;
   void record_use(const std::vector<std::vector<SearchHit>>& results);
   store::MemoryEntityRecord record_of(std::size_t slot) const;
@@ -172,6 +195,12 @@ class VectorMemory {
   std::vector<float> matrix_;  // slots_.size() rows of dimension_ unit-length floats
   std::vector<Slot> slots_;
   std::unordered_map<std::string, std::size_t> slot_of_;
+  std::string newest_write_;  // the newest updated_at indexed: refresh() reads from before it
+  // hnsw: the graph, and the two-way map between its nodes and the slots (-1: none). A
+  // deleted or replaced vector's node stays in the graph, mapped to no slot.
+  std::unique_ptr<HnswIndex> graph_;
+  std::vector<std::int64_t> node_slot_;
+  std::vector<std::int64_t> slot_node_;
 };
 
 }  // namespace aadap::memory

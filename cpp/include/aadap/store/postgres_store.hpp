@@ -61,6 +61,7 @@ class PostgresStore final : public Store {
   void put_memory_entities(const std::vector<MemoryEntityRecord>& entities) override;
   void delete_memory_entities(std::string_view memory_name,
                               const std::vector<std::string>& ids) override;
+  MemoryChanges memory_changes(std::string_view memory_name, std::string_view since) override;
   /// LISTEN on a connection of its own, then waits for the deciding process's NOTIFY.
   void await_decision(std::string_view request_id, std::chrono::milliseconds timeout) override;
 
@@ -79,6 +80,12 @@ class PostgresStore final : public Store {
   /// Runs `read` on a pooled connection; once more on a fresh one when the link broke.
   template <class Read>
   auto read(Read&& read);
+  /// Runs `work(tx, connection)` in a new `Tx` on a pooled connection, then commits; once more
+  /// on a fresh connection when the link broke, even during COMMIT. Only for work that has
+  /// the same outcome when done twice (the vector memory's: reads, whole-row upserts,
+  /// deletes by id).
+  template <class Tx, class Work>
+  void run_idempotent(Work&& work);
 
   std::string conninfo_;
   std::string redacted_;

@@ -164,6 +164,12 @@ struct MemoryEntityRecord {
   std::string updated_at;
 };
 
+/// What a vector memory's copy in another process needs to catch up (Store::memory_changes).
+struct MemoryChanges {
+  std::vector<MemoryEntityRecord> changed;  // written at or after `since`, in write order
+  std::vector<std::string> ids;             // every entity of the memory, in no order
+};
+
 /// A task's events as the next transition sees them.
 struct EventSummary {
   std::int64_t entries = 0;   // events that entered the state asked about

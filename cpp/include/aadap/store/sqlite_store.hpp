@@ -35,6 +35,7 @@ class SqliteStore final : public Store {
   void put_memory_entities(const std::vector<MemoryEntityRecord>& entities) override;
   void delete_memory_entities(std::string_view memory_name,
                               const std::vector<std::string>& ids) override;
+  MemoryChanges memory_changes(std::string_view memory_name, std::string_view since) override;
 
  private:
   class Transaction;

@@ -133,6 +133,13 @@ class Store {
   /// Removes the entities of `ids` from the memory, in one transaction.
   virtual void delete_memory_entities(std::string_view memory_name,
                                       const std::vector<std::string>& ids) = 0;
+  /// Entities of the memory written (inserted or replaced) at or after `since` (ISO-8601 UTC,
+  /// as stored in updated_at; empty for all), and the ids of all its entities — what refresh()
+  /// needs to catch up with other processes: new and changed rows, and which ones were
+  /// deleted. Both read from one snapshot. `since` is inclusive (updated_at keeps milliseconds):
+  /// passing the newest updated_at seen returns that row again rather than missing another
+  /// written in the same millisecond.
+  virtual MemoryChanges memory_changes(std::string_view memory_name, std::string_view since) = 0;
 
   /// Blocks until the approval request is no longer PENDING or `timeout` passes, whichever
   /// is first; the caller reads the request again after. By default it looks every 50 ms;
