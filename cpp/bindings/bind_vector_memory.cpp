@@ -272,6 +272,7 @@ void bind_vector_memory(py::module_& m, EngineClass& engine) {
           },
           py::arg("id"), py::arg("reason"))
       .def("refresh", [](VectorMemory& v) { return released([&] { return v.refresh(); }); })
+      .def("snapshot", [](const VectorMemory& v) { return released([&] { return v.snapshot(); }); })
       .def("govern",
            [](VectorMemory& v) {
              const auto report = released([&] { return v.govern(); });
@@ -289,6 +290,7 @@ void bind_vector_memory(py::module_& m, EngineClass& engine) {
         out["stale"] = s.stale;
         out["index"] = s.index;
         out["graph_nodes"] = s.graph_nodes;
+        out["graph_from_snapshot"] = s.graph_from_snapshot;
         out["kernel"] = s.kernel;
         out["index_bytes"] = s.index_bytes;
         return out;
@@ -311,7 +313,7 @@ void bind_vector_memory(py::module_& m, EngineClass& engine) {
       "vector_memory",
       [](engine::TaskEngine& e, const std::string& name, std::shared_ptr<Embedder> embedder,
          double min_similarity, int max_staleness_days, const std::string& index, int hnsw_m,
-         int ef_construction, int ef_search) {
+         int ef_construction, int ef_search, const std::string& snapshot_path) {
         memory::VectorMemoryOptions options;
         options.min_similarity = min_similarity;
         options.max_staleness_days = max_staleness_days;
@@ -322,13 +324,14 @@ void bind_vector_memory(py::module_& m, EngineClass& engine) {
                                      "')");
         }
         options.hnsw = memory::HnswParameters{hnsw_m, ef_construction, ef_search};
+        options.snapshot_path = snapshot_path;
         return released([&] {
           return std::make_shared<VectorMemory>(e.store(), name, std::move(embedder), options);
         });
       },
       py::arg("name"), py::arg("embedder"), py::arg("min_similarity"),
       py::arg("max_staleness_days"), py::arg("index"), py::arg("hnsw_m"),
-      py::arg("ef_construction"), py::arg("ef_search"));
+      py::arg("ef_construction"), py::arg("ef_search"), py::arg("snapshot_path"));
 }
 
 }  // namespace aadap::bindings

@@ -58,6 +58,7 @@ class AsyncVectorMemory:
     deprecate = _awaitable(VectorMemory.deprecate)
     govern = _awaitable(VectorMemory.govern)
     refresh = _awaitable(VectorMemory.refresh)
+    snapshot = _awaitable(VectorMemory.snapshot)
     get = _awaitable(VectorMemory.get)
     search = _awaitable(VectorMemory.search)
     search_many = _awaitable(VectorMemory.search_many)

@@ -14,6 +14,7 @@ arrives next. The store work runs in C++ with the GIL released.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -102,6 +103,7 @@ class Engine(Governance, Operations):
         hnsw_m: int = 16,
         ef_construction: int = 100,
         ef_search: int = 64,
+        snapshot: str | os.PathLike[str] | None = None,
     ) -> VectorMemory:
         """The vector memory ``name`` of this engine's store (SQLite or PostgreSQL), created on
         first use with the embedder's identity and dimension; reopening it with another
@@ -112,7 +114,10 @@ class Engine(Governance, Operations):
         ``index="exact"`` scores every qualifying vector (the reference); ``index="hnsw"``
         walks a FAISS HNSW graph (degree ``hnsw_m``, ``ef_construction``, ``ef_search``) that
         skips disqualified entities during the walk, re-scores its candidates exactly, and
-        scans exactly when the filters leave few entities."""
+        scans exactly when the filters leave few entities. With ``snapshot`` (a file path)
+        the graph is loaded from that file on open (nodes of entities deleted or changed
+        since are retired, missing ones added) and written there when it had to be built;
+        ``memory.snapshot()`` writes it again (atomically)."""
         from aadap.vector_memory import HashingEmbedder, VectorMemory
 
         if embedder is None:
@@ -124,6 +129,7 @@ class Engine(Governance, Operations):
         core = self._core.vector_memory(
             name, embedder, self._settings.vector_min_similarity,
             self._settings.vector_max_staleness_days, index, hnsw_m, ef_construction, ef_search,
+            "" if snapshot is None else os.fspath(snapshot),
         )  # fmt: skip
         return VectorMemory(core, embedder)
 

@@ -331,6 +331,11 @@ class VectorMemory:
         many changed."""
         return int(self._core.refresh())
 
+    def snapshot(self) -> str:
+        """hnsw: writes the graph to the memory's snapshot file (temporary file, fsync,
+        rename) so the next open loads it instead of building it; returns the path."""
+        return str(self._core.snapshot())
+
     # ---- reading ---------------------------------------------------------------------
 
     def get(self, id: str) -> MemoryEntity:

@@ -502,3 +502,75 @@ def test_two_engines_see_each_others_writes_after_refresh(
     assert two.refresh() == 1
     assert second.id not in two
     assert two.refresh() == 0
+
+
+def test_hnsw_snapshot_is_loaded_and_caught_up_or_ignored_when_broken(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'snap.db'}"
+    path = tmp_path / "graphs" / "snap.hnsw"
+    matrix, queries = clustered(3000, DIM, 20, seed=6)
+
+    def open_memory() -> aadap.VectorMemory:
+        return aadap.Engine.open(url).vector_memory(
+            "snap", dimension=DIM, index="hnsw", snapshot=path
+        )
+
+    first = open_memory()
+    ids = [e.id for e in first.add_many([f"e{i}" for i in range(3000)], matrix, provenance="t")]
+    first.snapshot()
+    expected = [[h.id for h in first.search(q, k=5)] for q in queries]
+    first.delete(ids[0])
+    added = first.add("late", queries[0], provenance="t")  # after the snapshot
+
+    again = open_memory()
+    stats = again.stats()
+    assert stats["graph_from_snapshot"] is True
+    assert stats["graph_nodes"] == 3001  # the snapshot's 3000 (one retired) + the late one
+    assert again.search(queries[0], k=1)[0].id == added.id
+    got = [[h.id for h in again.search(q, k=5) if h.id != added.id] for q in queries]
+    assert got == [
+        [i for i in want if i != ids[0]][: len(got[n])] for n, want in enumerate(expected)
+    ]
+
+    path.write_bytes(path.read_bytes()[:1000])  # torn: ignored, rebuilt and written again
+    rebuilt = open_memory()
+    assert rebuilt.stats()["graph_from_snapshot"] is False
+    assert rebuilt.stats()["graph_nodes"] == 3000
+    assert open_memory().stats()["graph_from_snapshot"] is True
+
+
+SNAPSHOT_WRITER = """
+import sys, aadap
+memory = aadap.Engine.open(sys.argv[1]).vector_memory(
+    "crash", dimension=64, index="hnsw", snapshot=sys.argv[2])
+print("ready", flush=True)
+while True:
+    memory.snapshot()
+"""
+
+
+def test_sigkill_while_writing_a_snapshot_leaves_a_loadable_memory(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    url = f"sqlite:///{tmp_path / 'crash.db'}"
+    path = tmp_path / "crash.hnsw"
+    matrix, queries = clustered(4000, DIM, 10, seed=2)
+    seed = aadap.Engine.open(url).vector_memory("crash", dimension=DIM, index="hnsw", snapshot=path)
+    seed.add_many([f"e{i}" for i in range(4000)], matrix, provenance="t")
+    expected = [[h.id for h in seed.search(q, k=3)] for q in queries]
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        with subprocess.Popen([sys.executable, "-c", SNAPSHOT_WRITER, url, str(path)],
+                              stdout=subprocess.PIPE, text=True) as child:  # fmt: skip
+            assert child.stdout is not None
+            assert child.stdout.readline().strip() == "ready"
+            time.sleep(float(rng.uniform(0.05, 0.4)))
+            child.send_signal(signal.SIGKILL)
+            child.wait()
+        reopened = aadap.Engine.open(url).vector_memory(
+            "crash", dimension=DIM, index="hnsw", snapshot=path
+        )
+        assert reopened.stats()["graph_from_snapshot"] is True
+        assert [[h.id for h in reopened.search(q, k=3)] for q in queries] == expected

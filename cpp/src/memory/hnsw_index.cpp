@@ -7,6 +7,14 @@
 #include <faiss/IndexHNSW.h>
 #include <faiss/impl/DistanceComputer.h>
 #include <faiss/impl/IDSelector.h>
+#include <faiss/index_io.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
 
 namespace aadap::memory {
 
@@ -49,9 +57,14 @@ struct KernelFlatIP final : faiss::IndexFlatIP {
   }
 };
 
-/// Gives the (still empty) `index` KernelFlatIP storage.
+/// Gives `index` KernelFlatIP storage holding what its storage held (FAISS writes it, and
+/// reads it back, as a plain flat index).
 void use_kernel_storage(faiss::IndexHNSWFlat& index) {
   auto storage = std::make_unique<KernelFlatIP>(static_cast<int>(index.d));
+  if (auto* flat = dynamic_cast<faiss::IndexFlat*>(index.storage)) {
+    storage->codes = std::move(flat->codes);
+    storage->ntotal = flat->ntotal;
+  }
   if (index.own_fields) delete index.storage;
   index.storage = storage.release();
   index.own_fields = true;
@@ -66,6 +79,28 @@ const HnswParameters& checked(const HnswParameters& parameters) {
     throw InvalidArgumentError("ef_construction is at least 8 and ef_search at least 1");
   }
   return parameters;
+}
+
+constexpr char kMagic[8] = {'A', 'A', 'D', 'A', 'P', 'H', 'N', '1'};
+
+/// Closes the FILE* it owns (FAISS reads and writes through C stdio).
+struct File {
+  explicit File(std::FILE* f) : f(f) {}
+  ~File() {
+    if (f != nullptr) std::fclose(f);
+  }
+  File(const File&) = delete;
+  File& operator=(const File&) = delete;
+  std::FILE* f;
+};
+
+/// Makes a rename in `directory` durable.
+void sync_directory(const std::filesystem::path& directory) {
+  const int fd = ::open(directory.empty() ? "." : directory.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
 }
 
 }  // namespace
@@ -105,6 +140,78 @@ std::vector<std::pair<std::int64_t, float>> HnswIndex::search(
     if (labels[i] >= 0) out.emplace_back(labels[i], distances[i]);
   }
   return out;
+}
+
+HnswIndex::HnswIndex(std::unique_ptr<faiss::IndexHNSWFlat> index, HnswParameters parameters)
+    : index_(std::move(index)), parameters_(parameters) {
+  use_kernel_storage(*index_);
+  index_->hnsw.efConstruction = parameters.ef_construction;
+  index_->hnsw.efSearch = parameters.ef_search;
+}
+
+const float* HnswIndex::vector(std::int64_t node) const {
+  const auto& codes = static_cast<const faiss::IndexFlat*>(index_->storage)->codes;
+  return reinterpret_cast<const float*>(codes.data()) + node * index_->d;
+}
+
+void HnswIndex::save(const std::string& path, const std::string& header) const {
+  const std::filesystem::path target(path);
+  if (target.has_parent_path()) std::filesystem::create_directories(target.parent_path());
+  const std::string temporary = path + ".tmp-" + std::to_string(::getpid());
+  bool ok = false;
+  {
+    File file(std::fopen(temporary.c_str(), "wb"));
+    if (file.f == nullptr) {
+      throw StoreError("cannot write the index snapshot " + temporary + ": " +
+                       std::strerror(errno));
+    }
+    const auto length = static_cast<std::uint64_t>(header.size());
+    ok = std::fwrite(kMagic, sizeof(kMagic), 1, file.f) == 1 &&
+         std::fwrite(&length, sizeof(length), 1, file.f) == 1 &&
+         std::fwrite(header.data(), 1, header.size(), file.f) == header.size();
+    try {
+      if (ok) faiss::write_index(index_.get(), file.f);
+    } catch (const std::exception&) {
+      ok = false;
+    }
+    ok = ok && std::fflush(file.f) == 0 && ::fsync(::fileno(file.f)) == 0;
+  }
+  if (!ok) {
+    const int error = errno;
+    std::filesystem::remove(temporary);
+    throw StoreError("writing the index snapshot " + path + " failed: " + std::strerror(error));
+  }
+  std::filesystem::rename(temporary, target);
+  sync_directory(target.parent_path());
+}
+
+std::unique_ptr<HnswIndex> HnswIndex::load(const std::string& path, int dimension,
+                                           HnswParameters parameters, std::string& header) {
+  File file(std::fopen(path.c_str(), "rb"));
+  if (file.f == nullptr) return nullptr;
+  char magic[sizeof(kMagic)];
+  std::uint64_t length = 0;
+  if (std::fread(magic, sizeof(magic), 1, file.f) != 1 ||
+      std::memcmp(magic, kMagic, sizeof(kMagic)) != 0 ||
+      std::fread(&length, sizeof(length), 1, file.f) != 1 || length > (1ULL << 32)) {
+    return nullptr;
+  }
+  header.resize(length);
+  if (std::fread(header.data(), 1, length, file.f) != length) return nullptr;
+  try {
+    std::unique_ptr<faiss::Index> read(faiss::read_index(file.f));
+    auto* hnsw = dynamic_cast<faiss::IndexHNSWFlat*>(read.get());
+    if (hnsw == nullptr || hnsw->d != dimension ||
+        hnsw->metric_type != faiss::METRIC_INNER_PRODUCT ||
+        hnsw->hnsw.nb_neighbors(1) != parameters.m) {
+      return nullptr;
+    }
+    read.release();
+    return std::unique_ptr<HnswIndex>(
+        new HnswIndex(std::unique_ptr<faiss::IndexHNSWFlat>(hnsw), parameters));
+  } catch (const std::exception&) {
+    return nullptr;  // truncated or foreign: the caller rebuilds
+  }
 }
 
 }  // namespace aadap::memory

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <mutex>
 #include <unordered_set>
 
@@ -93,10 +94,75 @@ VectorMemory::VectorMemory(std::shared_ptr<store::Store> store, std::string name
     place(std::move(entity));
   }
   if (options_.index == IndexKind::hnsw) {
-    graph_ = std::make_unique<HnswIndex>(dimension_, options_.hnsw);
     slot_node_.assign(slots_.size(), -1);
+    const bool loaded = !options_.snapshot_path.empty() && adopt_snapshot();
+    graph_from_snapshot_ = loaded;
+    if (!loaded) graph_ = std::make_unique<HnswIndex>(dimension_, options_.hnsw);
     index_new_slots();
+    // A graph built from scratch is saved at once: the next open loads it.
+    if (!loaded && !options_.snapshot_path.empty() && !slots_.empty()) snapshot();
   }
+}
+
+bool VectorMemory::adopt_snapshot() {
+  std::string text;
+  auto graph = HnswIndex::load(options_.snapshot_path, dimension_, options_.hnsw, text);
+  if (!graph) return false;
+  const auto header = nlohmann::json::parse(text, nullptr, false);
+  if (!header.is_object() || header.value("memory", "") != name_ ||
+      header.value("provider", "") != identity_.provider ||
+      header.value("model", "") != identity_.model || !header.contains("nodes") ||
+      !header["nodes"].is_array() || header["nodes"].size() != graph->size()) {
+    return false;
+  }
+  const auto dim = static_cast<std::size_t>(dimension_);
+  const auto& nodes = header["nodes"];
+  node_slot_.assign(graph->size(), -1);
+  std::size_t mapped = 0;
+  for (std::size_t node = 0; node < nodes.size(); ++node) {
+    if (!nodes[node].is_string()) continue;  // retired when the snapshot was written
+    const auto found = slot_of_.find(nodes[node].get<std::string>());
+    if (found == slot_of_.end() || slot_node_[found->second] >= 0) continue;  // deleted since
+    const float* stored = matrix_.data() + found->second * dim;
+    if (std::memcmp(stored, graph->vector(static_cast<std::int64_t>(node)), dim * sizeof(float)) !=
+        0) {
+      continue;  // the vector changed since: a new node is added for it
+    }
+    node_slot_[node] = static_cast<std::int64_t>(found->second);
+    slot_node_[found->second] = static_cast<std::int64_t>(node);
+    ++mapped;
+  }
+  if (2 * mapped < graph->size()) {  // mostly superseded: a new graph is better
+    node_slot_.clear();
+    slot_node_.assign(slots_.size(), -1);
+    return false;
+  }
+  graph_ = std::move(graph);
+  return true;
+}
+
+std::string VectorMemory::snapshot() const {
+  if (!graph_ || options_.snapshot_path.empty()) {
+    throw InvalidStateError("memory '" + name_ +
+                            "' has no snapshot to write: open it with index=\"hnsw\" and a "
+                            "snapshot path");
+  }
+  std::shared_lock lock(mutex_);
+  nlohmann::json nodes = nlohmann::json::array();
+  for (const std::int64_t slot : node_slot_) {
+    if (slot < 0) {
+      nodes.push_back(nullptr);
+    } else {
+      nodes.push_back(slots_[static_cast<std::size_t>(slot)].record.id);
+    }
+  }
+  const nlohmann::json header = {{"memory", name_},
+                                 {"provider", identity_.provider},
+                                 {"model", identity_.model},
+                                 {"dimension", dimension_},
+                                 {"nodes", std::move(nodes)}};
+  graph_->save(options_.snapshot_path, header.dump());
+  return options_.snapshot_path;
 }
 
 std::vector<float> VectorMemory::unit_vector(const float* vector, std::size_t length,
@@ -631,6 +697,7 @@ VectorMemoryStats VectorMemory::stats() const {
   if (graph_) {
     s.index = "hnsw";
     s.graph_nodes = graph_->size();
+    s.graph_from_snapshot = graph_from_snapshot_;
   }
   s.index_bytes = matrix_.size() * sizeof(float);
   return s;

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -41,8 +42,21 @@ class HnswIndex {
   /// `qualifies(node)` is asked during the graph walk.
   std::vector<std::pair<std::int64_t, float>> search(
       const float* query, std::size_t k, const std::function<bool(std::int64_t)>& qualifies) const;
+  /// The vector stored for `node` (dimension floats).
+  const float* vector(std::int64_t node) const;
+
+  /// Writes `header` (the caller's description of the nodes), the graph and its vectors to
+  /// `path` atomically: a temporary file in the same directory, fsynced, then renamed over
+  /// `path` — a crash leaves the old file or the new one, never a torn one.
+  void save(const std::string& path, const std::string& header) const;
+  /// Reads a file written by save(), filling `header`; nullptr when it is missing, unreadable
+  /// or of another dimension or degree (the caller rebuilds).
+  static std::unique_ptr<HnswIndex> load(const std::string& path, int dimension,
+                                         HnswParameters parameters, std::string& header);
 
  private:
+  HnswIndex(std::unique_ptr<faiss::IndexHNSWFlat> index, HnswParameters parameters);
+
   std::unique_ptr<faiss::IndexHNSWFlat> index_;
   HnswParameters parameters_;
 };

@@ -80,6 +80,7 @@ struct VectorMemoryStats {
   std::size_t searchable = 0;   // neither deprecated nor stale
   std::string index = "exact";  // or "hnsw"
   std::size_t graph_nodes = 0;  // hnsw: nodes in the graph, superseded ones included
+  bool graph_from_snapshot = false;  // hnsw: loaded from the snapshot file on open
   std::string kernel;           // the SIMD implementation the scan runs
   std::size_t index_bytes = 0;
 };
@@ -94,6 +95,8 @@ struct VectorMemoryOptions {
   int max_staleness_days = 90;               // AADAP_VECTOR_MAX_STALENESS_DAYS
   IndexKind index = IndexKind::exact;
   HnswParameters hnsw;
+  /// hnsw: where the graph is saved (snapshot()) and loaded from on open; empty: nowhere.
+  std::string snapshot_path;
 };
 
 class VectorMemory {
@@ -142,6 +145,10 @@ class VectorMemory {
   /// refresh: new and changed entities are indexed, deleted ones dropped. Returns how many
   /// entities changed.
   std::size_t refresh();
+  /// hnsw: writes the graph to the snapshot path, atomically (temporary file, fsync, rename).
+  /// The next open loads it, retires the nodes of entities deleted or changed since and adds
+  /// the entities it lacks, instead of building the graph again. Returns the path.
+  std::string snapshot() const;
 
  private:
   /// One indexed entity: its record (embedding moved to the matrix) and what filters read.
@@ -178,6 +185,9 @@ class VectorMemory {
                               const nlohmann::json& metadata, double floor) const;
   /// hnsw: gives every slot without a node (new or replaced vectors) one, in one add.
   void index_new_slots();
+  /// hnsw: takes the graph of the snapshot file when it belongs to this memory and most of
+  /// its nodes still match an entity's vector; false (nothing changed) otherwise.
+  bool adopt_snapshot();
   std::vector<SearchHit> rank(std::vector<Candidate>& candidates, std::size_t k) const;
   void record_use(const std::vector<std::vector<SearchHit>>& results);
   store::MemoryEntityRecord record_of(std::size_t slot) const;
@@ -199,6 +209,7 @@ class VectorMemory {
   // hnsw: the graph, and the two-way map between its nodes and the slots (-1: none). A
   // deleted or replaced vector's node stays in the graph, mapped to no slot.
   std::unique_ptr<HnswIndex> graph_;
+  bool graph_from_snapshot_ = false;
   std::vector<std::int64_t> node_slot_;
   std::vector<std::int64_t> slot_node_;
 };
