@@ -6,7 +6,8 @@ query. numpy's BLAS runs on one thread (OPENBLAS_NUM_THREADS=1, set before numpy
 the exact scan does; OPENBLAS_CORETYPE is printed as found. Reported: single-query p50 of
 ``memory.search(q, k=10)`` against ``matrix @ q`` alone and with the top-k selection, the
 ids compared; add_many of every row (one call, one SQLite transaction); opening the memory
-again (the index rebuilt from SQLite).
+again (the index rebuilt from SQLite). Then hnsw mode against ChromaDB (``--no-chroma`` skips
+it): single-query p50, add time, recall of the exact hits, open from the snapshot.
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--dim", type=int, default=1536)
     parser.add_argument("--queries", type=int, default=50)
+    parser.add_argument("--no-chroma", dest="chroma", action="store_false",
+                        help="skip hnsw mode against ChromaDB")  # fmt: skip
     args = parser.parse_args()
     aadap.set_log_level("WARNING")
     matrix, queries = dataset(args.rows, args.dim, args.queries)
@@ -112,6 +115,71 @@ def main() -> None:
           "at >= 0.85 per query)")  # fmt: skip
     print(f"add_many of {args.rows:,}: {add_seconds:.2f} s ({args.rows / add_seconds:,.0f}/s)")
     print(f"open (index rebuilt from SQLite): {open_seconds:.2f} s")
+    if args.chroma:
+        against_chroma(matrix, queries, add_seconds)
+
+
+def against_chroma(matrix: np.ndarray, queries: np.ndarray, exact_add_seconds: float) -> None:
+    """hnsw mode against ChromaDB (in-process, cosine space, default settings, batched add):
+    build time, single-query p50 and the recall of the exact result set (hits >= 0.85)."""
+    import chromadb  # the `bench` extra
+
+    rows, dim = matrix.shape
+    client = chromadb.EphemeralClient()
+    collection = client.create_collection("bench", metadata={"hnsw:space": "cosine"})
+    keys = [str(i) for i in range(rows)]
+    batch = client.get_max_batch_size()
+    start = time.perf_counter()
+    for first in range(0, rows, batch):
+        collection.add(ids=keys[first : first + batch], embeddings=matrix[first : first + batch])
+    chroma_add = time.perf_counter() - start
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'hnsw.db'}"
+        snapshot = Path(tmp) / "bench.hnsw"
+        engine = aadap.Engine.open(url)
+        exact = engine.vector_memory("exact", dimension=dim)
+        exact.add_many(["x"] * rows, matrix, provenance="bench", ids=keys)
+        graph = engine.vector_memory("graph", dimension=dim, index="hnsw", snapshot=snapshot)
+        start = time.perf_counter()
+        graph.add_many(["x"] * rows, matrix, provenance="bench", ids=keys)
+        graph_add = time.perf_counter() - start
+        graph.snapshot()
+        ours: list[float] = []
+        theirs: list[float] = []
+        found_ours = found_theirs = wanted = 0
+        for q in queries:
+            want = {h.id for h in exact.search(q, k=10)}
+            start = time.perf_counter()
+            got = {h.id for h in graph.search(q, k=10)}
+            ours.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            answer = collection.query(query_embeddings=[q], n_results=10)
+            theirs.append(time.perf_counter() - start)
+            distances = answer["distances"]
+            assert distances is not None
+            near = {i for i, d in zip(answer["ids"][0], distances[0], strict=True) if 1 - d >= 0.85}
+            wanted += len(want)
+            found_ours += len(want & got)
+            found_theirs += len(want & near)
+        del engine, exact, graph
+        start = time.perf_counter()
+        aadap.Engine.open(url).vector_memory("graph", dimension=dim, index="hnsw",
+                                             snapshot=snapshot)  # fmt: skip
+        reopen = time.perf_counter() - start
+
+    print("\n| measure | aadap | ChromaDB | ratio (Chroma / aadap) |")
+    print("|---|---|---|---|")
+    print(f"| single-query p50, hnsw | {p50(ours):.2f} ms | {p50(theirs):.2f} ms | "
+          f"{p50(theirs) / p50(ours):.2f}x |")  # fmt: skip
+    print(f"| add all rows (aadap exact) | {exact_add_seconds:.1f} s | {chroma_add:.1f} s | "
+          f"{chroma_add / exact_add_seconds:.1f}x |")  # fmt: skip
+    print(f"| add all rows (aadap hnsw) | {graph_add:.1f} s | {chroma_add:.1f} s | "
+          f"{chroma_add / graph_add:.1f}x |")  # fmt: skip
+    print(
+        f"\nrecall of the exact hits >= 0.85: aadap hnsw {found_ours}/{wanted}, "
+        f"ChromaDB {found_theirs}/{wanted}; open from the snapshot: {reopen:.2f} s"
+    )
 
 
 if __name__ == "__main__":
