@@ -539,20 +539,12 @@ class PostgresStore::Transaction final : public StoreTransaction {
   void commit() override {
     // The common case, a transition read optimistically: one statement in autocommit, one
     // round trip, no BEGIN and no row lock.
-    if (!task_updates_.empty() && !begun_ && pending_.empty()) return commit_transitions_alone();
+    if (!task_updates_.empty() && !begun_ && pending_.empty()) {
+      return finish([&](pqxx::nontransaction& tx) { exec_transitions(tx); });
+    }
     write_transitions();
     const std::string batch = take_pending() + "COMMIT";
-    try {
-      pqxx::nontransaction tx(*connection_->connection);
-      tx.exec(batch);
-      done_ = true;
-    } catch (const pqxx::broken_connection& error) {
-      connection_->broken = true;
-      done_ = true;
-      resolve_in_doubt(error);
-    } catch (const pqxx::failure&) {
-      server_failed();
-    }
+    finish([&](pqxx::nontransaction& tx) { tx.exec(batch); });
   }
 
  private:
@@ -605,10 +597,13 @@ class PostgresStore::Transaction final : public StoreTransaction {
     }
   }
 
-  void commit_transitions_alone() {
+  /// Runs the statement that commits; a link broken on the way leaves the commit in doubt,
+  /// settled by resolve_in_doubt().
+  template <class Exec>
+  void finish(Exec&& exec) {
     try {
       pqxx::nontransaction tx(*connection_->connection);
-      exec_transitions(tx);
+      exec(tx);
       done_ = true;
     } catch (const pqxx::broken_connection& error) {
       connection_->broken = true;
