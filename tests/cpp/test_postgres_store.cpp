@@ -3,6 +3,7 @@
 // conformance suite covers every operation on both backends.
 #include "aadap/core/database_url.hpp"
 #include "aadap/core/ids.hpp"
+#include "aadap/store/embedding_digest.hpp"
 #include "aadap/store/postgres_store.hpp"
 #include "aadap/store/sqlite_store.hpp"
 #include "governed.hpp"
@@ -244,6 +245,8 @@ void expect_same(const store::MemoryEntityRecord& got, const store::MemoryEntity
   EXPECT_EQ(got.metadata_json, want.metadata_json);
   EXPECT_EQ(got.created_at, want.created_at);
   EXPECT_EQ(got.updated_at, want.updated_at);
+  EXPECT_EQ(got.embedding_digest,
+            store::embedding_digest(want.embedding.data(), want.embedding.size()));
 }
 
 std::vector<std::string> ids_of(const std::vector<store::MemoryEntityRecord>& entities) {
@@ -280,10 +283,34 @@ void check_memory_rows(store::Store& s) {
   std::vector<store::MemoryEntityRecord> written;
   for (int n = 0; n < 4500; ++n) written.push_back(memory_entity("e" + std::to_string(n), n));
   s.put_memory_entities(written);
-  auto stored = s.memory_entities("m");
+  auto stored = s.memory_entities("m", store::EmbeddingRead::included);
   ASSERT_EQ(stored.size(), written.size());
   for (std::size_t i = 0; i < written.size(); ++i) expect_same(stored[i], written[i]);
-  EXPECT_TRUE(s.memory_entities("other").empty());
+  EXPECT_TRUE(s.memory_entities("other", store::EmbeddingRead::included).empty());
+
+  // Without the vectors: the same rows, each with the digest of the vector it holds.
+  const auto rows = s.memory_entities("m", store::EmbeddingRead::omitted);
+  ASSERT_EQ(rows.size(), written.size());
+  for (std::size_t i = 0; i < written.size(); i += 499) {
+    EXPECT_TRUE(rows[i].embedding.empty());
+    auto row = rows[i];
+    row.embedding = written[i].embedding;
+    expect_same(row, written[i]);
+  }
+  // By id: those that exist, in write order, vectors included.
+  const auto some = s.memory_entities_by_id("m", {"e3001", "missing", "e7"});
+  ASSERT_EQ(ids_of(some), (std::vector<std::string>{"e7", "e3001"}));
+  expect_same(some[1], written[3001]);
+  EXPECT_TRUE(s.memory_entities_by_id("other", {"e7"}).empty());
+  EXPECT_TRUE(s.memory_entities_by_id("m", {}).empty());
+
+  // An id is scoped by its memory: the same id elsewhere is another entity.
+  auto elsewhere = memory_entity("e5", 9005);
+  elsewhere.memory_name = "other";
+  s.put_memory_entities({elsewhere});
+  expect_same(s.memory_entities_by_id("m", {"e5"}).at(0), written[5]);
+  expect_same(s.memory_entities_by_id("other", {"e5"}).at(0), elsewhere);
+  s.delete_memory_entities("other", {"e5"});
 
   // Replaced by id: new values, the same place in the write order. An id twice in one call:
   // the last write wins, as when written one after the other.
@@ -295,7 +322,7 @@ void check_memory_rows(store::Store& s) {
   auto second = memory_entity("new", 2);
   second.updated_at = "2026-02-02T00:00:00.000Z";
   s.put_memory_entities({replaced, first, second});
-  stored = s.memory_entities("m");
+  stored = s.memory_entities("m", store::EmbeddingRead::included);
   ASSERT_EQ(stored.size(), written.size() + 1);
   expect_same(stored[1], replaced);
   expect_same(stored.back(), second);
@@ -318,7 +345,7 @@ void check_memory_rows(store::Store& s) {
   EXPECT_EQ(changes.ids.size(), stored.size() - 2);
   EXPECT_EQ(std::count(changes.ids.begin(), changes.ids.end(), "e2"), 0);
   EXPECT_EQ(std::count(changes.ids.begin(), changes.ids.end(), "e3"), 1);
-  stored = s.memory_entities("m");
+  stored = s.memory_entities("m", store::EmbeddingRead::included);
   EXPECT_EQ(ids_of(stored)[2], "e3");
 }
 
@@ -356,17 +383,17 @@ TEST(PostgresStore, VectorMemoryRefusesNulBytesAndWritesNothing) {
   entities.back().content = "fine";
   entities.back().metadata_json = "{\"k\":\"\0\"}"s;
   EXPECT_THROW(s->put_memory_entities(entities), InvalidArgumentError);
-  EXPECT_TRUE(s->memory_entities("m").empty());
+  EXPECT_TRUE(s->memory_entities("m", store::EmbeddingRead::included).empty());
   EXPECT_THROW(s->delete_memory_entities("m", {"a\0b"s}), InvalidArgumentError);
   // A row the database refuses (provenance blank) rolls back the rows written before it.
   entities.back().metadata_json = "{}";
   entities.back().provenance = "  ";
   EXPECT_THROW(s->put_memory_entities(entities), StoreError);
-  EXPECT_TRUE(s->memory_entities("m").empty());
+  EXPECT_TRUE(s->memory_entities("m", store::EmbeddingRead::included).empty());
   // The pool's connections are fine after the failures.
   entities.back().provenance = "task:1";
   s->put_memory_entities(entities);
-  EXPECT_EQ(s->memory_entities("m").size(), entities.size());
+  EXPECT_EQ(s->memory_entities("m", store::EmbeddingRead::included).size(), entities.size());
 }
 
 TEST(PostgresStore, UnreachableServerIsReportedWithoutThePassword) {

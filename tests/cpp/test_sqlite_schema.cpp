@@ -64,7 +64,7 @@ TEST(SqliteSchema, FreshDatabaseGetsEveryTableOnceAndSettings) {
     ASSERT_TRUE(count.step());
     EXPECT_EQ(count.integer(0), 1) << table;
   }
-  EXPECT_EQ(db.scalar("SELECT count(*) FROM schema_migrations"), 1);
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM schema_migrations"), sqlite_schema_version());
   EXPECT_EQ(db.scalar("PRAGMA foreign_keys"), 1);
   EXPECT_EQ(db.scalar("PRAGMA synchronous"), 2);  // FULL
   auto mode = db.prepare("PRAGMA journal_mode");
@@ -129,7 +129,7 @@ TEST(SqliteSchema, ConcurrentMigrationsFromSeveralConnections) {
   for (auto& thread : threads) thread.join();
   for (int version : versions) EXPECT_EQ(version, sqlite_schema_version());
   SqliteDatabase db(temp.path(), SqliteSynchronous::full);
-  EXPECT_EQ(db.scalar("SELECT count(*) FROM schema_migrations"), 1);
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM schema_migrations"), sqlite_schema_version());
 }
 
 TEST(SqliteSchema, NewerDatabaseIsRefused) {
@@ -142,4 +142,46 @@ TEST(SqliteSchema, NewerDatabaseIsRefused) {
 TEST(SqliteSchema, UnopenablePathIsStoreUnavailable) {
   EXPECT_THROW(SqliteDatabase("/proc/aadap/cannot/exist.db", SqliteSynchronous::full),
                StoreUnavailableError);
+}
+
+// A database of schema version 1 (entity ids unique across memories, no digests): migrating
+// keeps every entity with its write order, and ids become scoped by memory.
+TEST(SqliteSchema, VersionOneMemoryEntitiesSurviveTheirTableRebuild) {
+  SqliteDatabase db(":memory:", SqliteSynchronous::full);
+  apply_sqlite_migrations(db);
+  db.exec(
+      "DELETE FROM schema_migrations WHERE version > 1;"
+      "DROP TABLE memory_entities;"
+      "CREATE TABLE memory_entities (id TEXT PRIMARY KEY, memory_name TEXT NOT NULL REFERENCES "
+      "vector_memories (name), content TEXT NOT NULL, embedding BLOB NOT NULL, entity_type TEXT "
+      "NOT NULL, provenance TEXT NOT NULL, confidence REAL NOT NULL DEFAULT 1.0, use_count "
+      "INTEGER NOT NULL DEFAULT 0, validation_pass_rate REAL NOT NULL DEFAULT 1.0, "
+      "validation_failures INTEGER NOT NULL DEFAULT 0, critical_failure_at TEXT, is_deprecated "
+      "INTEGER NOT NULL DEFAULT 0, metadata TEXT NOT NULL DEFAULT '{}', created_at TEXT NOT NULL "
+      "DEFAULT '2026-01-01T00:00:00.000Z', updated_at TEXT NOT NULL DEFAULT "
+      "'2026-01-01T00:00:00.000Z');"
+      "INSERT INTO vector_memories (name, dimension, embedder_provider, embedder_model) VALUES "
+      "('m', 2, 'p', 'x'), ('other', 2, 'p', 'x');"
+      "INSERT INTO memory_entities (rowid, id, memory_name, content, embedding, entity_type, "
+      "provenance, use_count) VALUES (7, 'z', 'm', 'first', x'0000803f00000000', 'pattern', "
+      "'t', 3), (9, 'a', 'm', 'second', x'000000000000803f', 'pattern', 't', 0);");
+  EXPECT_EQ(apply_sqlite_migrations(db), sqlite_schema_version());
+  auto rows = db.prepare(
+      "SELECT id, content, use_count, hex(embedding), embedding_digest IS NULL FROM "
+      "memory_entities WHERE memory_name = 'm' ORDER BY rowid");
+  ASSERT_TRUE(rows.step());
+  EXPECT_EQ(*rows.text(0), "z");
+  EXPECT_EQ(*rows.text(1), "first");
+  EXPECT_EQ(rows.integer(2), 3);
+  EXPECT_EQ(*rows.text(3), "0000803F00000000");
+  EXPECT_EQ(rows.integer(4), 1);
+  ASSERT_TRUE(rows.step());
+  EXPECT_EQ(*rows.text(0), "a");
+  EXPECT_FALSE(rows.step());
+  rows.reset();
+  // The same id in another memory is another entity now.
+  db.exec(
+      "INSERT INTO memory_entities (id, memory_name, content, embedding, entity_type, "
+      "provenance) VALUES ('z', 'other', 'elsewhere', x'0000803f00000000', 'pattern', 't')");
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM memory_entities WHERE id = 'z'"), 2);
 }

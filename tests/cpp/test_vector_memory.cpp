@@ -134,5 +134,5 @@ TEST(VectorMemory, InvalidVectorsAreRefusedBeforeAnythingIsWritten) {
   EXPECT_THROW(memory->add_many(specs(2, "x"), rows.data(), 2), InvalidArgumentError);
   EXPECT_THROW(memory->add_many(specs(2, "x"), rows.data(), 1), InvalidArgumentError);
   EXPECT_EQ(memory->stats().entities, 0u);
-  EXPECT_TRUE(store->memory_entities("m").empty());
+  EXPECT_TRUE(store->memory_entities("m", store::EmbeddingRead::included).empty());
 }

@@ -520,15 +520,33 @@ def test_hnsw_snapshot_is_loaded_and_caught_up_or_ignored_when_broken(tmp_path: 
     expected = [[h.id for h in first.search(q, k=5)] for q in queries]
     first.delete(ids[0])
     added = first.add("late", queries[0], provenance="t")  # after the snapshot
+    # Another process replaces a vector after the snapshot: the table's vector counts.
+    other = aadap.Engine.open(url).vector_memory("snap", dimension=DIM)
+    other.upsert("moved", queries[1], id=ids[1], provenance="t")
+    # The same id in another memory is another entity and changes nothing here.
+    aadap.Engine.open(url).vector_memory("elsewhere", dimension=DIM).upsert(
+        "elsewhere", queries[2], id=ids[2], provenance="t"
+    )
 
     again = open_memory()
     stats = again.stats()
     assert stats["graph_from_snapshot"] is True
-    assert stats["graph_nodes"] == 3001  # the snapshot's 3000 (one retired) + the late one
+    # the snapshot's 3000 (two retired) + the late one + the moved one
+    assert stats["graph_nodes"] == 3002
+    assert stats["entities"] == 3000
     assert again.search(queries[0], k=1)[0].id == added.id
-    got = [[h.id for h in again.search(q, k=5) if h.id != added.id] for q in queries]
+    moved = again.get(ids[1])
+    assert moved.content == "moved"
+    assert np.allclose(
+        np.asarray(moved.embedding), queries[1] / np.linalg.norm(queries[1]), atol=1e-6
+    )
+    assert again.search(queries[1], k=1)[0].id == ids[1]
+    assert again.get(ids[2]).content == "e2"
+    skip = {added.id, ids[1]}
+    got = [[h.id for h in again.search(q, k=5) if h.id not in skip] for q in queries[2:]]
     assert got == [
-        [i for i in want if i != ids[0]][: len(got[n])] for n, want in enumerate(expected)
+        [i for i in want if i not in {ids[0], ids[1]}][: len(got[n])]
+        for n, want in enumerate(expected[2:])
     ]
 
     path.write_bytes(path.read_bytes()[:1000])  # torn: ignored, rebuilt and written again
@@ -574,3 +592,8 @@ def test_sigkill_while_writing_a_snapshot_leaves_a_loadable_memory(tmp_path: Pat
         )
         assert reopened.stats()["graph_from_snapshot"] is True
         assert [[h.id for h in reopened.search(q, k=3)] for q in queries] == expected
+    # What killed writers left is removed by the next write; a live writer's file is not.
+    (tmp_path / f"crash.hnsw.tmp-{child.pid}").write_bytes(b"torn")
+    (tmp_path / "crash.hnsw.tmp-1").write_bytes(b"pid 1 is alive")
+    reopened.snapshot()
+    assert sorted(p.name for p in tmp_path.glob("crash.hnsw.tmp-*")) == ["crash.hnsw.tmp-1"]

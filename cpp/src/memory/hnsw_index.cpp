@@ -10,6 +10,7 @@
 #include <faiss/index_io.h>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 #include <cerrno>
 #include <cstdio>
@@ -103,6 +104,25 @@ void sync_directory(const std::filesystem::path& directory) {
   }
 }
 
+/// Removes the temporary files that writers of `target` killed mid-write left behind (named
+/// `<target>.tmp-<pid>`, the pid no longer running); a live writer's file is left alone.
+void remove_abandoned_temporaries(const std::filesystem::path& target) {
+  const std::string prefix = target.filename().string() + ".tmp-";
+  std::error_code error;
+  const auto directory = target.has_parent_path() ? target.parent_path() : ".";
+  for (const auto& entry : std::filesystem::directory_iterator(directory, error)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(prefix, 0) != 0) continue;
+    const std::string digits = name.substr(prefix.size());
+    if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos ||
+        digits.size() > 9) {
+      continue;
+    }
+    const auto pid = static_cast<pid_t>(std::stol(digits));
+    if (::kill(pid, 0) != 0 && errno == ESRCH) std::filesystem::remove(entry.path(), error);
+  }
+}
+
 }  // namespace
 
 HnswIndex::HnswIndex(int dimension, HnswParameters parameters)
@@ -157,6 +177,7 @@ const float* HnswIndex::vector(std::int64_t node) const {
 void HnswIndex::save(const std::string& path, const std::string& header) const {
   const std::filesystem::path target(path);
   if (target.has_parent_path()) std::filesystem::create_directories(target.parent_path());
+  remove_abandoned_temporaries(target);
   const std::string temporary = path + ".tmp-" + std::to_string(::getpid());
   bool ok = false;
   {

@@ -4,6 +4,7 @@
 #include "aadap/core/ids.hpp"
 #include "aadap/memory/dot_kernel.hpp"
 #include "aadap/memory/memory_governance.hpp"
+#include "aadap/store/embedding_digest.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -82,29 +83,27 @@ VectorMemory::VectorMemory(std::shared_ptr<store::Store> store, std::string name
          {"dimension", recorded.dimension},
          {"embedder", recorded.embedder_provider + "/" + recorded.embedder_model}});
   }
-  auto entities = store_->memory_entities(name_);
-  matrix_.reserve(entities.size() * static_cast<std::size_t>(dimension_));
-  slots_.reserve(entities.size());
-  for (auto& entity : entities) {
-    if (entity.embedding.size() != static_cast<std::size_t>(dimension_)) {
-      throw StoreError("memory entity " + entity.id + " has " +
-                       std::to_string(entity.embedding.size()) + " floats, not " +
-                       std::to_string(dimension_));
-    }
-    place(std::move(entity));
+  const bool from_snapshot =
+      options_.index == IndexKind::hnsw && !options_.snapshot_path.empty() && load_from_snapshot();
+  if (!from_snapshot) {
+    auto entities = store_->memory_entities(name_, store::EmbeddingRead::included);
+    matrix_.reserve(entities.size() * static_cast<std::size_t>(dimension_));
+    slots_.reserve(entities.size());
+    for (auto& entity : entities) place(std::move(entity));
   }
   if (options_.index == IndexKind::hnsw) {
-    slot_node_.assign(slots_.size(), -1);
-    const bool loaded = !options_.snapshot_path.empty() && adopt_snapshot();
-    graph_from_snapshot_ = loaded;
-    if (!loaded) graph_ = std::make_unique<HnswIndex>(dimension_, options_.hnsw);
+    graph_from_snapshot_ = from_snapshot;
+    if (!from_snapshot) {
+      slot_node_.assign(slots_.size(), -1);
+      graph_ = std::make_unique<HnswIndex>(dimension_, options_.hnsw);
+    }
     index_new_slots();
     // A graph built from scratch is saved at once: the next open loads it.
-    if (!loaded && !options_.snapshot_path.empty() && !slots_.empty()) snapshot();
+    if (!from_snapshot && !options_.snapshot_path.empty() && !slots_.empty()) snapshot();
   }
 }
 
-bool VectorMemory::adopt_snapshot() {
+bool VectorMemory::load_from_snapshot() {
   std::string text;
   auto graph = HnswIndex::load(options_.snapshot_path, dimension_, options_.hnsw, text);
   if (!graph) return false;
@@ -116,26 +115,49 @@ bool VectorMemory::adopt_snapshot() {
     return false;
   }
   const auto dim = static_cast<std::size_t>(dimension_);
+  std::unordered_map<std::string, std::int64_t> node_of;
   const auto& nodes = header["nodes"];
-  node_slot_.assign(graph->size(), -1);
-  std::size_t mapped = 0;
   for (std::size_t node = 0; node < nodes.size(); ++node) {
-    if (!nodes[node].is_string()) continue;  // retired when the snapshot was written
-    const auto found = slot_of_.find(nodes[node].get<std::string>());
-    if (found == slot_of_.end() || slot_node_[found->second] >= 0) continue;  // deleted since
-    const float* stored = matrix_.data() + found->second * dim;
-    if (std::memcmp(stored, graph->vector(static_cast<std::int64_t>(node)), dim * sizeof(float)) !=
-        0) {
-      continue;  // the vector changed since: a new node is added for it
-    }
-    node_slot_[node] = static_cast<std::int64_t>(found->second);
-    slot_node_[found->second] = static_cast<std::int64_t>(node);
-    ++mapped;
+    // null: retired when the snapshot was written; the last node of an id is its current one
+    if (nodes[node].is_string()) node_of[nodes[node].get<std::string>()] = std::int64_t(node);
   }
-  if (2 * mapped < graph->size()) {  // mostly superseded: a new graph is better
-    node_slot_.clear();
-    slot_node_.assign(slots_.size(), -1);
-    return false;
+  // The rows without their vectors; a row whose digest is that of its node's vector takes the
+  // vector from the graph, the others (written since, or changed) are read in full.
+  auto rows = store_->memory_entities(name_, store::EmbeddingRead::omitted);
+  std::vector<std::int64_t> row_node(rows.size(), -1);
+  std::vector<std::string> unmatched;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const auto found = node_of.find(rows[i].id);
+    if (found != node_of.end() &&
+        rows[i].embedding_digest == store::embedding_digest(graph->vector(found->second), dim)) {
+      row_node[i] = found->second;
+    } else {
+      unmatched.push_back(rows[i].id);
+    }
+  }
+  if (2 * (rows.size() - unmatched.size()) < graph->size()) {
+    return false;  // mostly superseded: a new graph is better
+  }
+  std::unordered_map<std::string, store::MemoryEntityRecord> fetched;
+  for (auto& entity : store_->memory_entities_by_id(name_, unmatched)) {
+    auto id = entity.id;
+    fetched.emplace(std::move(id), std::move(entity));
+  }
+  node_slot_.assign(graph->size(), -1);
+  matrix_.reserve(rows.size() * dim);
+  slots_.reserve(rows.size());
+  slot_node_.reserve(rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (row_node[i] >= 0) {
+      const float* vector = graph->vector(row_node[i]);
+      rows[i].embedding.assign(vector, vector + dim);
+      node_slot_[static_cast<std::size_t>(row_node[i])] = std::int64_t(slots_.size());
+      place(std::move(rows[i]));
+      slot_node_.push_back(row_node[i]);
+    } else if (const auto full = fetched.find(rows[i].id); full != fetched.end()) {
+      place(std::move(full->second));  // not found: deleted after the rows were listed
+      slot_node_.push_back(-1);
+    }
   }
   graph_ = std::move(graph);
   return true;
@@ -298,6 +320,11 @@ void VectorMemory::index_new_slots() {
 
 void VectorMemory::place(store::MemoryEntityRecord record) {
   const auto dim = static_cast<std::size_t>(dimension_);
+  if (record.embedding.size() != dim) {
+    throw StoreError("memory entity " + record.id + " has " +
+                     std::to_string(record.embedding.size()) + " floats, not " +
+                     std::to_string(dim));
+  }
   Slot slot{std::move(record), {}, {}, {}};
   slot.metadata = nlohmann::json::parse(slot.record.metadata_json, nullptr, false);
   if (!slot.metadata.is_object()) slot.metadata = nlohmann::json::object();
@@ -307,9 +334,8 @@ void VectorMemory::place(store::MemoryEntityRecord record) {
   std::vector<float> vector = std::move(slot.record.embedding);
   slot.record.embedding.clear();
   const auto existing = slot_of_.find(slot.record.id);
-  std::size_t index = 0;
   if (existing != slot_of_.end()) {
-    index = existing->second;
+    const std::size_t index = existing->second;
     slots_[index] = std::move(slot);
     const auto row = matrix_.begin() + static_cast<std::ptrdiff_t>(index * dim);
     const bool moved = !std::equal(vector.begin(), vector.end(), row);
@@ -317,15 +343,13 @@ void VectorMemory::place(store::MemoryEntityRecord record) {
       node_slot_[static_cast<std::size_t>(slot_node_[index])] = -1;
       slot_node_[index] = -1;
     }
+    std::copy(vector.begin(), vector.end(), row);
   } else {
-    index = slots_.size();
-    slot_of_.emplace(slot.record.id, index);
+    slot_of_.emplace(slot.record.id, slots_.size());
     slots_.push_back(std::move(slot));
-    matrix_.resize(matrix_.size() + dim);
+    matrix_.insert(matrix_.end(), vector.begin(), vector.end());
     if (graph_) slot_node_.push_back(-1);
   }
-  std::copy(vector.begin(), vector.end(),
-            matrix_.begin() + static_cast<std::ptrdiff_t>(index * dim));
 }
 
 std::size_t VectorMemory::find(const std::string& id) const {

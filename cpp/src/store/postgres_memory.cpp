@@ -7,6 +7,7 @@
 // Every operation here is idempotent (reads, whole-row upserts, deletes by id), so a broken
 // link is retried once on a fresh connection, even when it broke during COMMIT.
 #include "aadap/core/errors.hpp"
+#include "aadap/store/embedding_digest.hpp"
 #include "aadap/store/postgres_store.hpp"
 #include "memory_entity_sql.hpp"
 #include "postgres_connection.hpp"
@@ -31,12 +32,14 @@ constexpr std::size_t kRowsPerPage = 1000;
 // A page of entities matching `where`, in write order after seq $2. Sorted before the
 // embeddings are encoded, so a sort would move references to the stored values rather than
 // hex; the outer ORDER BY keeps the subquery's order and costs nothing.
-std::string select_page(const std::string& where) {
-  return "SELECT id, memory_name, content, encode(embedding, 'hex'), entity_type, provenance, "
-         "confidence, use_count, validation_pass_rate, validation_failures, "
-         "aadap_iso(critical_failure_at), is_deprecated, metadata::text, aadap_iso(created_at), "
-         "aadap_iso(updated_at), seq FROM (SELECT * FROM memory_entities WHERE memory_name = $1 "
-         "AND seq > $2" +
+std::string select_page(const std::string& where,
+                        EmbeddingRead embeddings = EmbeddingRead::included) {
+  return std::string("SELECT id, memory_name, content, ") +
+         (embeddings == EmbeddingRead::included ? "encode(embedding, 'hex')" : "''") +
+         ", entity_type, provenance, confidence, use_count, validation_pass_rate, "
+         "validation_failures, aadap_iso(critical_failure_at), is_deprecated, metadata::text, "
+         "aadap_iso(created_at), aadap_iso(updated_at), seq, embedding_digest FROM (SELECT * "
+         "FROM memory_entities WHERE memory_name = $1 AND seq > $2" +
          where + " ORDER BY seq LIMIT " + std::to_string(kRowsPerPage) + ") AS e ORDER BY seq";
 }
 
@@ -48,16 +51,17 @@ std::string select_page(const std::string& where) {
 constexpr const char* kPutEntities =
     "INSERT INTO memory_entities (id, memory_name, content, embedding, entity_type, provenance, "
     "confidence, use_count, validation_pass_rate, validation_failures, critical_failure_at, "
-    "is_deprecated, metadata, created_at, updated_at) "
+    "is_deprecated, metadata, created_at, updated_at, embedding_digest) "
     "SELECT id, memory_name, content, substring($4::bytea FROM first FOR size), entity_type, "
     "provenance, confidence, use_count, validation_pass_rate, validation_failures, "
-    "critical_failure_at, is_deprecated, metadata, created_at, updated_at "
+    "critical_failure_at, is_deprecated, metadata, created_at, updated_at, embedding_digest "
     "FROM unnest($1::text[], $2::text[], $3::text[], $5::integer[], $6::integer[], $7::text[], "
     "$8::text[], $9::double precision[], $10::bigint[], $11::double precision[], "
     "$12::bigint[], $13::timestamptz[], $14::boolean[], $15::jsonb[], $16::timestamptz[], "
-    "$17::timestamptz[]) AS v (id, memory_name, content, first, size, entity_type, provenance, "
-    "confidence, use_count, validation_pass_rate, validation_failures, critical_failure_at, "
-    "is_deprecated, metadata, created_at, updated_at)";
+    "$17::timestamptz[], $18::bigint[]) AS v (id, memory_name, content, first, size, "
+    "entity_type, provenance, confidence, use_count, validation_pass_rate, "
+    "validation_failures, critical_failure_at, is_deprecated, metadata, created_at, "
+    "updated_at, embedding_digest)";
 
 // A statement of the upsert carries at most this many entities and hex digits of embeddings:
 // enough that round trips do not count (a few per 10,000 rows of 1536 floats), few enough
@@ -117,6 +121,7 @@ MemoryEntityRecord read_entity(const pqxx::row& r) {
   e.metadata_json = pg::canonical_json(r[12]);
   e.created_at = r[13].c_str();
   e.updated_at = r[14].c_str();
+  if (!r[16].is_null()) e.embedding_digest = r[16].as<std::int64_t>();
   return e;
 }
 
@@ -167,7 +172,7 @@ void put_rows(Tx& tx, const std::string& statement, const std::vector<MemoryEnti
   std::string embeddings = "\\x";
   embeddings.resize(2 + 2 * bytes);
   char* hex = embeddings.data() + 2;
-  std::array<pg::ArrayLiteral, 16> p;  // $1-$3, $5-$17
+  std::array<pg::ArrayLiteral, 17> p;  // $1-$3, $5-$18
   std::int64_t first = 1;
   for (std::size_t i = begin; i < end; ++i) {
     const auto& e = entities[i];
@@ -193,12 +198,13 @@ void put_rows(Tx& tx, const std::string& statement, const std::vector<MemoryEnti
     p[13].add(e.metadata_json);
     p[14].add(e.created_at);
     p[15].add(e.updated_at);
+    p[16].add(embedding_digest(e.embedding.data(), e.embedding.size()));
     first += static_cast<std::int64_t>(size);
   }
-  std::array<std::string, 16> v;
+  std::array<std::string, 17> v;
   for (std::size_t i = 0; i < p.size(); ++i) v[i] = std::move(p[i]).text();
   tx.exec_prepared(statement, v[0], v[1], v[2], embeddings, v[3], v[4], v[5], v[6], v[7], v[8],
-                   v[9], v[10], v[11], v[12], v[13], v[14], v[15]);
+                   v[9], v[10], v[11], v[12], v[13], v[14], v[15], v[16]);
 }
 
 /// The link broke on the second try too.
@@ -266,12 +272,34 @@ VectorMemoryRecord PostgresStore::open_vector_memory(const VectorMemoryRecord& w
   return stored;
 }
 
-std::vector<MemoryEntityRecord> PostgresStore::memory_entities(std::string_view memory_name) {
+std::vector<MemoryEntityRecord> PostgresStore::memory_entities(std::string_view memory_name,
+                                                               EmbeddingRead embeddings) {
   const std::string name(memory_name);
   std::vector<MemoryEntityRecord> out;
   using Snapshot = pqxx::transaction<pqxx::isolation_level::repeatable_read>;
   run_idempotent<Snapshot>([&](Snapshot& tx, Connection& c) {
-    out = read_pages(tx, c.prepared("memory_entities", select_page("")), name);
+    out = embeddings == EmbeddingRead::included
+              ? read_pages(tx, c.prepared("memory_entities", select_page("")), name)
+              : read_pages(
+                    tx, c.prepared("memory_entity_rows", select_page("", EmbeddingRead::omitted)),
+                    name);
+  });
+  return out;
+}
+
+std::vector<MemoryEntityRecord> PostgresStore::memory_entities_by_id(
+    std::string_view memory_name, const std::vector<std::string>& ids) {
+  if (ids.empty()) return {};
+  const std::string name(memory_name);
+  pg::ArrayLiteral list;
+  for (const auto& id : ids) list.add(id);
+  const std::string literal = std::move(list).text();
+  std::vector<MemoryEntityRecord> out;
+  using Snapshot = pqxx::transaction<pqxx::isolation_level::repeatable_read>;
+  run_idempotent<Snapshot>([&](Snapshot& tx, Connection& c) {
+    out = read_pages(tx,
+                     c.prepared("memory_entities_by_id", select_page(" AND id = ANY($3::text[])")),
+                     name, literal);
   });
   return out;
 }

@@ -277,6 +277,16 @@ CREATE INDEX memory_entities_order ON memory_entities (memory_name, seq);
 ALTER TABLE memory_entities ALTER COLUMN embedding SET STORAGE EXTERNAL;
 )sql";
 
+// Entity ids are scoped by their memory (the same id in two memories names two entities: an
+// upsert into one must never move a row out of the other), and each row says which vector it
+// holds without reading the vector (embedding_digest, store/embedding_digest.hpp; NULL for
+// rows written before).
+constexpr const char* kEntityKeyAndDigest = R"sql(
+ALTER TABLE memory_entities DROP CONSTRAINT memory_entities_pkey,
+  ADD PRIMARY KEY (memory_name, id),
+  ADD COLUMN embedding_digest bigint;
+)sql";
+
 struct Migration {
   int version;
   const char* name;
@@ -289,6 +299,7 @@ const std::vector<Migration>& migrations() {
       {2, "event summary on the task row", kTaskEventSummary},
       {3, "conditional task updates", kExpectRows},
       {4, "vector memory write order and storage", kMemoryEntityStorage},
+      {5, "memory entity ids per memory, embedding digests", kEntityKeyAndDigest},
   };
   return list;
 }

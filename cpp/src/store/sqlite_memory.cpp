@@ -1,9 +1,12 @@
 // The vector memory tables of the SQLite store (memory.md §2): `vector_memories` records each
 // memory's dimension and embedder, `memory_entities` holds the entities with their
-// embeddings as float32 blobs (native byte order, as the index uses them).
+// embeddings as float32 blobs (native byte order, as the index uses them) and their digests.
 #include "aadap/core/errors.hpp"
+#include "aadap/store/embedding_digest.hpp"
 #include "aadap/store/sqlite_store.hpp"
 #include "memory_entity_sql.hpp"
+
+#include <nlohmann/json.hpp>
 
 #include <cstring>
 
@@ -14,7 +17,14 @@ namespace {
 constexpr const char* kEntityColumns =
     "id, memory_name, content, embedding, entity_type, provenance, confidence, use_count, "
     "validation_pass_rate, validation_failures, critical_failure_at, is_deprecated, metadata, "
-    "created_at, updated_at";
+    "created_at, updated_at, embedding_digest";
+
+// kEntityColumns as read, with or without the embeddings.
+std::string entity_columns(EmbeddingRead embeddings) {
+  std::string columns = kEntityColumns;
+  if (embeddings == EmbeddingRead::omitted) columns.replace(columns.find("embedding"), 9, "x''");
+  return columns;
+}
 
 MemoryEntityRecord read_entity(const SqliteStatement& r) {
   MemoryEntityRecord e;
@@ -39,6 +49,7 @@ MemoryEntityRecord read_entity(const SqliteStatement& r) {
   e.metadata_json = r.text(12).value_or("{}");
   e.created_at = *r.text(13);
   e.updated_at = *r.text(14);
+  e.embedding_digest = r.optional_integer(15);
   return e;
 }
 
@@ -72,9 +83,10 @@ VectorMemoryRecord SqliteStore::open_vector_memory(const VectorMemoryRecord& wan
   return stored;
 }
 
-std::vector<MemoryEntityRecord> SqliteStore::memory_entities(std::string_view memory_name) {
+std::vector<MemoryEntityRecord> SqliteStore::memory_entities(std::string_view memory_name,
+                                                             EmbeddingRead embeddings) {
   std::lock_guard lock(mutex_);
-  const auto select = db_.cached(std::string("SELECT ") + kEntityColumns +
+  const auto select = db_.cached("SELECT " + entity_columns(embeddings) +
                                  // one pass over the table in rowid (insertion)
                                  // order: through the index it would sort the blobs
                                  " FROM memory_entities NOT INDEXED WHERE memory_name = ?1");
@@ -84,13 +96,25 @@ std::vector<MemoryEntityRecord> SqliteStore::memory_entities(std::string_view me
   return out;
 }
 
+std::vector<MemoryEntityRecord> SqliteStore::memory_entities_by_id(
+    std::string_view memory_name, const std::vector<std::string>& ids) {
+  std::lock_guard lock(mutex_);
+  const auto select = db_.cached(std::string("SELECT ") + kEntityColumns +
+                                 " FROM memory_entities WHERE memory_name = ?1 AND id IN "
+                                 "(SELECT value FROM json_each(?2)) ORDER BY rowid");
+  select->bind(1, memory_name).bind(2, nlohmann::json(ids).dump());
+  std::vector<MemoryEntityRecord> out;
+  while (select->step()) out.push_back(read_entity(*select));
+  return out;
+}
+
 void SqliteStore::put_memory_entities(const std::vector<MemoryEntityRecord>& entities) {
   std::lock_guard lock(mutex_);
   SqliteTransaction tx(db_);
-  const auto upsert =
-      db_.cached(std::string("INSERT INTO memory_entities (") + kEntityColumns +
-                 ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)" +
-                 kEntityUpsertConflict);
+  const auto upsert = db_.cached(
+      std::string("INSERT INTO memory_entities (") + kEntityColumns +
+      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)" +
+      kEntityUpsertConflict);
   for (const auto& e : entities) {
     upsert->bind(1, e.id)
         .bind(2, e.memory_name)
@@ -106,7 +130,8 @@ void SqliteStore::put_memory_entities(const std::vector<MemoryEntityRecord>& ent
         .bind(12, static_cast<std::int64_t>(e.is_deprecated ? 1 : 0))
         .bind(13, e.metadata_json)
         .bind(14, e.created_at)
-        .bind(15, e.updated_at);
+        .bind(15, e.updated_at)
+        .bind(16, embedding_digest(e.embedding.data(), e.embedding.size()));
     upsert->run();
     upsert->reset();
   }

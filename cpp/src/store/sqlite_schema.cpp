@@ -224,9 +224,47 @@ CREATE TRIGGER audit_events_append_only_update BEFORE UPDATE ON audit_events
 BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;
 )sql";
 
+// Entity ids are scoped by their memory (the same id in two memories names two entities: an
+// upsert into one must never move a row out of the other), and each row says which vector it
+// holds without reading the vector (embedding_digest, store/embedding_digest.hpp; NULL for
+// rows written before). SQLite cannot change a primary key in place: the table is rebuilt,
+// rowids (the order entities were first written in) kept.
+constexpr const char* kEntityKeyAndDigest = R"sql(
+CREATE TABLE memory_entities_rebuilt (
+  id                    TEXT NOT NULL,
+  memory_name           TEXT NOT NULL REFERENCES vector_memories (name),
+  content               TEXT NOT NULL,
+  embedding             BLOB NOT NULL,
+  entity_type           TEXT NOT NULL,
+  provenance            TEXT NOT NULL CHECK (length(trim(provenance)) > 0),
+  confidence            REAL NOT NULL DEFAULT 1.0 CHECK (confidence BETWEEN 0 AND 1),
+  use_count             INTEGER NOT NULL DEFAULT 0 CHECK (use_count >= 0),
+  validation_pass_rate  REAL NOT NULL DEFAULT 1.0 CHECK (validation_pass_rate BETWEEN 0 AND 1),
+  validation_failures   INTEGER NOT NULL DEFAULT 0 CHECK (validation_failures >= 0),
+  critical_failure_at   TEXT,
+  is_deprecated         INTEGER NOT NULL DEFAULT 0 CHECK (is_deprecated IN (0, 1)),
+  metadata              TEXT NOT NULL DEFAULT '{}'
+                          CHECK (json_valid(metadata) AND json_type(metadata) = 'object'),
+  created_at            TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+  updated_at            TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+  embedding_digest      INTEGER,
+  PRIMARY KEY (memory_name, id)
+);
+INSERT INTO memory_entities_rebuilt (rowid, id, memory_name, content, embedding, entity_type,
+  provenance, confidence, use_count, validation_pass_rate, validation_failures,
+  critical_failure_at, is_deprecated, metadata, created_at, updated_at)
+SELECT rowid, id, memory_name, content, embedding, entity_type, provenance, confidence,
+  use_count, validation_pass_rate, validation_failures, critical_failure_at, is_deprecated,
+  metadata, created_at, updated_at FROM memory_entities;
+DROP TABLE memory_entities;
+ALTER TABLE memory_entities_rebuilt RENAME TO memory_entities;
+CREATE INDEX memory_entities_memory ON memory_entities (memory_name, updated_at);
+)sql";
+
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> list = {
-      {1, "initial schema", std::string(kInitialSchema) + kPruneGuardedTriggers}};
+      {1, "initial schema", std::string(kInitialSchema) + kPruneGuardedTriggers},
+      {2, "memory entity ids per memory, embedding digests", kEntityKeyAndDigest}};
   return list;
 }
 

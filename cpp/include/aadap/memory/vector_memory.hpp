@@ -9,6 +9,7 @@
 
 #include "aadap/core/embedder.hpp"
 #include "aadap/memory/hnsw_index.hpp"
+#include "aadap/memory/huge_page_allocator.hpp"
 #include "aadap/store/store.hpp"
 
 #include <nlohmann/json.hpp>
@@ -77,11 +78,11 @@ struct VectorMemoryStats {
   std::size_t entities = 0;
   std::size_t deprecated = 0;
   std::size_t stale = 0;
-  std::size_t searchable = 0;   // neither deprecated nor stale
-  std::string index = "exact";  // or "hnsw"
-  std::size_t graph_nodes = 0;  // hnsw: nodes in the graph, superseded ones included
+  std::size_t searchable = 0;        // neither deprecated nor stale
+  std::string index = "exact";       // or "hnsw"
+  std::size_t graph_nodes = 0;       // hnsw: nodes in the graph, superseded ones included
   bool graph_from_snapshot = false;  // hnsw: loaded from the snapshot file on open
-  std::string kernel;           // the SIMD implementation the scan runs
+  std::string kernel;                // the SIMD implementation the scan runs
   std::size_t index_bytes = 0;
 };
 
@@ -185,9 +186,10 @@ class VectorMemory {
                               const nlohmann::json& metadata, double floor) const;
   /// hnsw: gives every slot without a node (new or replaced vectors) one, in one add.
   void index_new_slots();
-  /// hnsw: takes the graph of the snapshot file when it belongs to this memory and most of
-  /// its nodes still match an entity's vector; false (nothing changed) otherwise.
-  bool adopt_snapshot();
+  /// hnsw: loads the entities and the graph of the snapshot file when it belongs to this
+  /// memory and most of its nodes still hold an entity's vector (those vectors are not read
+  /// from the store again); false, with nothing loaded, otherwise.
+  bool load_from_snapshot();
   std::vector<SearchHit> rank(std::vector<Candidate>& candidates, std::size_t k) const;
   void record_use(const std::vector<std::vector<SearchHit>>& results);
   store::MemoryEntityRecord record_of(std::size_t slot) const;
@@ -202,7 +204,8 @@ class VectorMemory {
   EmbedderIdentity identity_;
 
   mutable std::shared_mutex mutex_;
-  std::vector<float> matrix_;  // slots_.size() rows of dimension_ unit-length floats
+  std::vector<float, HugePageAllocator<float>>
+      matrix_;  // slots_.size() rows of dimension_ unit-length floats
   std::vector<Slot> slots_;
   std::unordered_map<std::string, std::size_t> slot_of_;
   std::string newest_write_;  // the newest updated_at indexed: refresh() reads from before it

@@ -162,7 +162,13 @@ struct MemoryEntityRecord {
   std::string metadata_json = "{}";
   std::string created_at;
   std::string updated_at;
+  /// embedding_digest() of the stored embedding, filled in by reads (also when the embedding
+  /// is not read); computed by the store on writes, so writers leave it unset.
+  std::optional<std::int64_t> embedding_digest;
 };
+
+/// Whether Store::memory_entities reads the embeddings.
+enum class EmbeddingRead { included, omitted };
 
 /// What a vector memory's copy in another process needs to catch up (Store::memory_changes).
 struct MemoryChanges {

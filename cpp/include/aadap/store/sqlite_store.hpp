@@ -31,7 +31,10 @@ class SqliteStore final : public Store {
   std::vector<ResourceRecord> resources(std::string_view task_id) override;
   std::vector<TaskLogRecord> logs(std::string_view task_id) override;
   VectorMemoryRecord open_vector_memory(const VectorMemoryRecord& wanted) override;
-  std::vector<MemoryEntityRecord> memory_entities(std::string_view memory_name) override;
+  std::vector<MemoryEntityRecord> memory_entities(std::string_view memory_name,
+                                                  EmbeddingRead embeddings) override;
+  std::vector<MemoryEntityRecord> memory_entities_by_id(
+      std::string_view memory_name, const std::vector<std::string>& ids) override;
   void put_memory_entities(const std::vector<MemoryEntityRecord>& entities) override;
   void delete_memory_entities(std::string_view memory_name,
                               const std::vector<std::string>& ids) override;

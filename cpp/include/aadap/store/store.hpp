@@ -126,8 +126,15 @@ class Store {
   // Vector memories (memory.md §2): the durable copy the in-memory index is built from.
   /// The recorded memory named like `wanted`, created from `wanted` when there is none.
   virtual VectorMemoryRecord open_vector_memory(const VectorMemoryRecord& wanted) = 0;
-  /// Every entity of the memory, embeddings included, in the order they were first written.
-  virtual std::vector<MemoryEntityRecord> memory_entities(std::string_view memory_name) = 0;
+  /// Every entity of the memory, in the order they were first written; with
+  /// EmbeddingRead::omitted the embeddings are left empty (embedding_digest says which vector
+  /// each row holds) and the rows are read without touching the vectors.
+  virtual std::vector<MemoryEntityRecord> memory_entities(std::string_view memory_name,
+                                                          EmbeddingRead embeddings) = 0;
+  /// The entities of `ids` that exist in the memory, embeddings included, in the order they
+  /// were first written.
+  virtual std::vector<MemoryEntityRecord> memory_entities_by_id(
+      std::string_view memory_name, const std::vector<std::string>& ids) = 0;
   /// Inserts the entities, or replaces those whose id exists, all in one transaction.
   virtual void put_memory_entities(const std::vector<MemoryEntityRecord>& entities) = 0;
   /// Removes the entities of `ids` from the memory, in one transaction.
