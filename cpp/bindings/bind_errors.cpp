@@ -58,7 +58,16 @@ std::vector<PythonError> table() {
        "The service throttled the request (HTTP 429) beyond the retry budget."},
       {ErrorCode::platform_timeout, ErrorCode::platform, PyExc_TimeoutError,
        "The operation did not finish in time."},
-      {ErrorCode::remote, ErrorCode::platform, nullptr, "The service answered with an error."},
+      {ErrorCode::remote, ErrorCode::platform, nullptr,
+       "The service answered with an error; `status`, `code` and `request_id` say which."},
+      {ErrorCode::platform_connection, ErrorCode::platform, PyExc_ConnectionError,
+       "The service could not be reached (DNS, TCP, TLS) or the connection broke."},
+      {ErrorCode::content_filter, ErrorCode::remote, nullptr,
+       "The service's content filter refused the prompt or the completion."},
+      {ErrorCode::context_length, ErrorCode::remote, nullptr,
+       "The prompt and max_tokens do not fit the model's context window."},
+      {ErrorCode::cancelled, ErrorCode::error, nullptr,
+       "A blocking call was cancelled (from Python, Ctrl-C raises KeyboardInterrupt instead)."},
   };
 }
 
@@ -139,6 +148,8 @@ void bind_errors(py::module_& m) {
     try {
       if (pointer) std::rethrow_exception(pointer);
     } catch (const Error& error) {
+      // A call cancelled by Ctrl-C: the KeyboardInterrupt its cancel check found is pending.
+      if (error.code() == ErrorCode::cancelled && PyErr_Occurred() != nullptr) return;
       set_python_error(error);
     }
   });

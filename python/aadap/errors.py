@@ -7,7 +7,9 @@ users already catch: ``ConfigurationError``, ``InvalidArgumentError``, ``Invalid
 and ``InvalidTransitionError`` are ``ValueError``; ``InvalidTypeError`` is a ``TypeError``;
 ``NotFoundError`` is a ``LookupError``; ``StoreUnavailableError`` is a ``ConnectionError``;
 ``AuthenticationError`` is a ``PermissionError``; ``PlatformTimeoutError`` is a
-``TimeoutError``. Structured facts (for example ``ConfigurationError.errors``) are attributes.
+``TimeoutError``; ``PlatformConnectionError`` is a ``ConnectionError``. A platform call
+interrupted with Ctrl-C raises ``KeyboardInterrupt`` (after cancelling what it started).
+Structured facts (for example ``ConfigurationError.errors``) are attributes.
 """
 
 from aadap._core import (
@@ -17,14 +19,18 @@ from aadap._core import (
     ApprovalRejectedError,
     ApprovalRequiredError,
     AuthenticationError,
+    CancelledError,
     ConcurrencyError,
     ConfigurationError,
+    ContentFilterError,
+    ContextLengthError,
     InvalidArgumentError,
     InvalidStateError,
     InvalidTransitionError,
     InvalidTypeError,
     LoopDetectedError,
     NotFoundError,
+    PlatformConnectionError,
     PlatformError,
     PlatformTimeoutError,
     RateLimitError,
@@ -42,14 +48,18 @@ __all__ = [
     "ApprovalRejectedError",
     "ApprovalRequiredError",
     "AuthenticationError",
+    "CancelledError",
     "ConcurrencyError",
     "ConfigurationError",
+    "ContentFilterError",
+    "ContextLengthError",
     "InvalidArgumentError",
     "InvalidStateError",
     "InvalidTransitionError",
     "InvalidTypeError",
     "LoopDetectedError",
     "NotFoundError",
+    "PlatformConnectionError",
     "PlatformError",
     "PlatformTimeoutError",
     "RateLimitError",

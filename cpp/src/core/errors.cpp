@@ -35,6 +35,10 @@ constexpr std::array kEntries{
     Entry{ErrorCode::rate_limit, "RateLimitError"},
     Entry{ErrorCode::platform_timeout, "PlatformTimeoutError"},
     Entry{ErrorCode::remote, "RemoteError"},
+    Entry{ErrorCode::platform_connection, "PlatformConnectionError"},
+    Entry{ErrorCode::content_filter, "ContentFilterError"},
+    Entry{ErrorCode::context_length, "ContextLengthError"},
+    Entry{ErrorCode::cancelled, "CancelledError"},
 };
 
 template <class E>
@@ -86,6 +90,11 @@ void throw_error(ErrorCode code, const std::string& message, nlohmann::json deta
     case ErrorCode::rate_limit: raise<RateLimitError>(message, std::move(details));
     case ErrorCode::platform_timeout: raise<PlatformTimeoutError>(message, std::move(details));
     case ErrorCode::remote: raise<RemoteError>(message, std::move(details));
+    case ErrorCode::platform_connection:
+      raise<PlatformConnectionError>(message, std::move(details));
+    case ErrorCode::content_filter: raise<ContentFilterError>(message, std::move(details));
+    case ErrorCode::context_length: raise<ContextLengthError>(message, std::move(details));
+    case ErrorCode::cancelled: raise<CancelledError>(message, std::move(details));
   }
   raise<Error>(message, std::move(details));
 }

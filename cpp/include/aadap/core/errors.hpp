@@ -35,6 +35,10 @@ enum class ErrorCode {
   rate_limit,
   platform_timeout,
   remote,
+  platform_connection,
+  content_filter,
+  context_length,
+  cancelled,
 };
 
 /// Name of the exception class for a code, identical in C++ and Python ("ConcurrencyError").
@@ -84,6 +88,12 @@ using AuthenticationError = ErrorOf<ErrorCode::authentication, PlatformError>;
 using RateLimitError = ErrorOf<ErrorCode::rate_limit, PlatformError>;
 using PlatformTimeoutError = ErrorOf<ErrorCode::platform_timeout, PlatformError>;
 using RemoteError = ErrorOf<ErrorCode::remote, PlatformError>;
+using PlatformConnectionError = ErrorOf<ErrorCode::platform_connection, PlatformError>;
+using ContentFilterError = ErrorOf<ErrorCode::content_filter, RemoteError>;
+using ContextLengthError = ErrorOf<ErrorCode::context_length, RemoteError>;
+/// A blocking call stopped because its caller asked (a cancel check said so); in Python the
+/// pending KeyboardInterrupt is raised instead.
+using CancelledError = ErrorOf<ErrorCode::cancelled, Error>;
 
 /// Every code, in declaration order (parents before children).
 const std::vector<ErrorCode>& all_error_codes();
