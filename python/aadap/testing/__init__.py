@@ -1,10 +1,41 @@
 """Local stand-ins for the services aadap talks to, for offline tests of your own pipelines.
 
 Public and shipped in the wheel. :class:`PostgresCluster` runs a throwaway real PostgreSQL
-server; the fake cloud servers (Azure OpenAI, Databricks, Fabric, Entra ID) join this package
-with their clients.
+server. The fake cloud servers bind to 127.0.0.1, serve plain HTTP or HTTPS (one throwaway
+test CA per process, :func:`test_authority`; needs ``pip install 'aadap[testing]'``), record
+connections and requests, and script faults (errors, throttling, resets, delays, malformed
+bodies): :class:`FakeEntra` (Microsoft Entra ID client-credentials tokens) and
+:class:`FakeAzureOpenAI` (chat completions, streaming, embeddings). The official ``msal`` and
+``openai`` clients work against them. Databricks and Fabric fakes join this package with their
+clients.
 """
 
+from aadap.testing._server import (
+    FakeResponse,
+    FakeServer,
+    Headers,
+    RecordedRequest,
+    TestCertificateAuthority,
+    test_authority,
+)
+from aadap.testing.azure_openai import FakeAzureOpenAI, fake_embedding
+from aadap.testing.entra import FakeEntra, IssuedToken, TokenStatus
 from aadap.testing.postgres import PostgresCluster, PostgresNotFoundError, create_database, psql
 
-__all__ = ["PostgresCluster", "PostgresNotFoundError", "create_database", "psql"]
+__all__ = [
+    "FakeAzureOpenAI",
+    "FakeEntra",
+    "FakeResponse",
+    "FakeServer",
+    "Headers",
+    "IssuedToken",
+    "PostgresCluster",
+    "PostgresNotFoundError",
+    "RecordedRequest",
+    "TestCertificateAuthority",
+    "TokenStatus",
+    "create_database",
+    "fake_embedding",
+    "psql",
+    "test_authority",
+]
