@@ -23,5 +23,6 @@ void bind_engine(pybind11::module_& m);
 void bind_lifecycle(pybind11::module_& m);
 void bind_memory(pybind11::module_& m);
 void bind_platforms(pybind11::module_& m);
+void bind_platform_clients(pybind11::module_& m);
 
 }  // namespace aadap::bindings

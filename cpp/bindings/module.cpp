@@ -19,4 +19,5 @@ PYBIND11_MODULE(_core, m) {
   aadap::bindings::bind_memory(m);
   aadap::bindings::bind_engine(m);
   aadap::bindings::bind_platforms(m);
+  aadap::bindings::bind_platform_clients(m);
 }

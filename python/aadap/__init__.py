@@ -39,18 +39,23 @@ __all__ = [
     "Artifact",
     "AuditEvent",
     "AuditEventType",
+    "AzureOpenAI",
+    "ChatCompletion",
     "CorrelationIdMiddleware",
     "CostRecord",
     "Embedder",
     "Engine",
+    "EntraCredential",
     "Execution",
     "HashingEmbedder",
     "LocalPlatform",
     "ManualClock",
+    "ManualTime",
     "MemoryEntity",
     "OperationType",
     "PlatformResource",
     "PlatformTargets",
+    "RetryPolicy",
     "RiskLevel",
     "SearchHit",
     "Secret",
@@ -61,6 +66,7 @@ __all__ = [
     "TaskLog",
     "TaskState",
     "Timeline",
+    "TokenUsage",
     "VectorMemory",
     "WorkingMemory",
     "__version__",
@@ -80,6 +86,14 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from aadap.azure_openai import (
+        AzureOpenAI,
+        ChatCompletion,
+        EntraCredential,
+        ManualTime,
+        RetryPolicy,
+        TokenUsage,
+    )
     from aadap.engine import Engine
     from aadap.local_platform import LocalPlatform
     from aadap.results import SqlResult
@@ -109,6 +123,11 @@ _LAZY = {
     "LocalPlatform": "aadap.local_platform",
     "SqlResult": "aadap.results",
     "Timeline": "aadap.timeline",
+    **{
+        name: "aadap.azure_openai"
+        for name in ("AzureOpenAI", "ChatCompletion", "EntraCredential", "ManualTime",
+                     "RetryPolicy", "TokenUsage")
+    },
     **{
         name: "aadap.vector_memory"
         for name in ("Embedder", "HashingEmbedder", "MemoryEntity", "SearchHit", "VectorMemory")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
+from datetime import timedelta
 from typing import Any, Literal, TypedDict
 
 import numpy as np
@@ -619,6 +620,137 @@ class EngineCore:
     def logs(self, task_id: str) -> list[TaskLogRow]: ...
     def prune(self, cutoff: str, actor: str, correlation_id: str) -> list[str]: ...
 
+class HttpTransport:
+    """libcurl with pooled connections per host; shared by the clients made from it."""
+    def __init__(
+        self,
+        *,
+        ca_bundle: CaBundle,
+        verify: bool = True,
+        correlation_header: str = "X-Correlation-ID",
+        user_agent: str = "aadap",
+    ) -> None: ...
+    @property
+    def connections_opened(self) -> int: ...
+
+class RetryPolicy:
+    """When and how a client retries; durations are timedelta (float seconds accepted)."""
+
+    max_retries: int
+    backoff: str
+    initial_delay: timedelta
+    max_delay: timedelta
+    jitter: float
+    retry_statuses: list[int]
+    retry_server_errors: bool
+    retry_connection_errors: bool
+    max_server_delay: timedelta
+    default_server_delay: timedelta
+    honour_should_retry_header: bool
+    deadline: timedelta
+    def __init__(self) -> None: ...
+    @staticmethod
+    def azure_openai() -> RetryPolicy: ...
+    @staticmethod
+    def databricks() -> RetryPolicy: ...
+    @staticmethod
+    def fabric() -> RetryPolicy: ...
+    @staticmethod
+    def entra() -> RetryPolicy: ...
+    def backoff_delay(self, retry: int, random: float) -> timedelta: ...
+    def validate(self) -> None: ...
+
+class ManualTime(Clock):
+    """Time that passes only when a client sleeps; `sleeps` records every wait (seconds)."""
+    def __init__(self) -> None: ...
+    def advance(self, seconds: float) -> None: ...
+    @property
+    def sleeps(self) -> list[float]: ...
+
+class UsageSink:
+    """Where a client charges LLM usage (an engine: engine_usage_sink(engine))."""
+
+class EntraCredentialCore:
+    def __init__(
+        self,
+        *,
+        transport: HttpTransport,
+        authority: str,
+        tenant_id: str,
+        client_id: str,
+        client_secret: Secret | None,
+        retry: RetryPolicy,
+        timeout: float = 30.0,
+        time: ManualTime | None = None,
+    ) -> None: ...
+    def token(self, scope: str, correlation_id: str = "") -> Secret: ...
+    def invalidate(self, scope: str) -> None: ...
+    @property
+    def tokens_requested(self) -> int: ...
+
+class ChatStreamCore:
+    def __next__(self) -> str: ...
+    @property
+    def id(self) -> str: ...
+    @property
+    def model(self) -> str: ...
+    @property
+    def finish_reason(self) -> str: ...
+    @property
+    def content(self) -> str: ...
+    @property
+    def usage(self) -> dict[str, Any] | None: ...
+
+class AzureOpenAICore:
+    def __init__(
+        self,
+        *,
+        transport: HttpTransport,
+        endpoint: str,
+        api_version: str,
+        chat_deployment: str,
+        embedding_deployment: str,
+        api_key: Secret | None,
+        credential: EntraCredentialCore | None,
+        retry: RetryPolicy,
+        timeout: float,
+        connect_timeout: float,
+        usage_sink: UsageSink | None,
+        time: ManualTime | None,
+    ) -> None: ...
+    def complete(
+        self,
+        messages: Sequence[tuple[str, str]],
+        deployment: str,
+        max_tokens: int,
+        temperature: float | None,
+        response_format: str | None,
+        task_id: str,
+        correlation_id: str,
+    ) -> dict[str, Any]: ...
+    def stream(
+        self,
+        messages: Sequence[tuple[str, str]],
+        deployment: str,
+        max_tokens: int,
+        temperature: float | None,
+        response_format: str | None,
+        task_id: str,
+        correlation_id: str,
+    ) -> ChatStreamCore: ...
+    def embed(
+        self,
+        texts: Sequence[str],
+        deployment: str,
+        dimension: int,
+        task_id: str,
+        correlation_id: str,
+    ) -> NDArray[np.float32]: ...
+
+class AzureOpenAIEmbedderCore(Embedder):
+    def __init__(self, client: AzureOpenAICore, deployment: str, dimension: int) -> None: ...
+
+def engine_usage_sink(engine: EngineCore) -> UsageSink: ...
 def run_local_sql(database_path: str, script: str, max_rows: int) -> dict[str, Any]: ...
 def faiss_self_test() -> FaissSelfTest: ...
 def resolve_ca_bundle(configured: str | None, certifi_path: str) -> CaBundle: ...

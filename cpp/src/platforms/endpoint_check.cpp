@@ -30,13 +30,15 @@ struct HeaderListDeleter {
 };
 
 // The body is not needed: count it and drop it.
-size_t discard(char*, size_t size, size_t count, void*) { return size * count; }
+size_t discard(char*, size_t size, size_t count, void*) {
+  return size * count;
+}
 
 }  // namespace
 
 EndpointCheck check_endpoint(const std::string& url, const TlsOptions& tls,
-                             std::string_view correlation_header,
-                             std::string_view correlation_id, std::chrono::milliseconds timeout) {
+                             std::string_view correlation_header, std::string_view correlation_id,
+                             std::chrono::milliseconds timeout) {
   global_init();
   EndpointCheck result;
   std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
@@ -46,8 +48,7 @@ EndpointCheck check_endpoint(const std::string& url, const TlsOptions& tls,
   }
   std::unique_ptr<curl_slist, HeaderListDeleter> headers;
   if (!correlation_id.empty()) {
-    const std::string header =
-        std::string(correlation_header) + ": " + std::string(correlation_id);
+    const std::string header = std::string(correlation_header) + ": " + std::string(correlation_id);
     headers.reset(curl_slist_append(nullptr, header.c_str()));
   }
   char error[CURL_ERROR_SIZE] = {0};

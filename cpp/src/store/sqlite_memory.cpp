@@ -87,9 +87,10 @@ std::vector<MemoryEntityRecord> SqliteStore::memory_entities(std::string_view me
                                                              EmbeddingRead embeddings) {
   std::lock_guard lock(mutex_);
   const auto select = db_.cached("SELECT " + entity_columns(embeddings) +
-                                 // one pass over the table in rowid (insertion)
-                                 // order: through the index it would sort the blobs
-                                 " FROM memory_entities NOT INDEXED WHERE memory_name = ?1");
+                                 // the memory's rows in rowid (first written) order, with no
+                                 // sort of their blobs and no pass over other memories' rows
+                                 " FROM memory_entities INDEXED BY memory_entities_by_memory "
+                                 "WHERE memory_name = ?1");
   select->bind(1, memory_name);
   std::vector<MemoryEntityRecord> out;
   while (select->step()) out.push_back(read_entity(*select));

@@ -228,13 +228,13 @@ BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;
 // upsert into one must never move a row out of the other), and each row says which vector it
 // holds without reading the vector (embedding_digest, store/embedding_digest.hpp; NULL for
 // rows written before). SQLite cannot change a primary key in place: the table is rebuilt,
-// rowids (the order entities were first written in) kept.
+// rowids (the order entities were first written in) kept, and the embedding goes last, so
+// reading the other columns never walks a row's overflow pages.
 constexpr const char* kEntityKeyAndDigest = R"sql(
 CREATE TABLE memory_entities_rebuilt (
   id                    TEXT NOT NULL,
   memory_name           TEXT NOT NULL REFERENCES vector_memories (name),
   content               TEXT NOT NULL,
-  embedding             BLOB NOT NULL,
   entity_type           TEXT NOT NULL,
   provenance            TEXT NOT NULL CHECK (length(trim(provenance)) > 0),
   confidence            REAL NOT NULL DEFAULT 1.0 CHECK (confidence BETWEEN 0 AND 1),
@@ -248,6 +248,7 @@ CREATE TABLE memory_entities_rebuilt (
   created_at            TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
   updated_at            TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
   embedding_digest      INTEGER,
+  embedding             BLOB NOT NULL,
   PRIMARY KEY (memory_name, id)
 );
 INSERT INTO memory_entities_rebuilt (rowid, id, memory_name, content, embedding, entity_type,
@@ -261,10 +262,17 @@ ALTER TABLE memory_entities_rebuilt RENAME TO memory_entities;
 CREATE INDEX memory_entities_memory ON memory_entities (memory_name, updated_at);
 )sql";
 
+// A memory's rows in the order they were first written (an index on memory_name alone keeps
+// equal names in rowid order), read without scanning the rows of every other memory.
+constexpr const char* kEntitiesByMemory = R"sql(
+CREATE INDEX memory_entities_by_memory ON memory_entities (memory_name);
+)sql";
+
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> list = {
       {1, "initial schema", std::string(kInitialSchema) + kPruneGuardedTriggers},
-      {2, "memory entity ids per memory, embedding digests", kEntityKeyAndDigest}};
+      {2, "memory entity ids per memory, embedding digests", kEntityKeyAndDigest},
+      {3, "memory entities in write order per memory", kEntitiesByMemory}};
   return list;
 }
 

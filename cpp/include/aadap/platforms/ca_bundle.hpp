@@ -14,6 +14,13 @@ struct CaBundle {
   std::string source;  // "AADAP_CA_BUNDLE", "certifi", "system" or "none"
 };
 
+/// How HTTPS checks servers. Turning `verify` off is for a debugging session only and is
+/// logged as a warning by the transports that honour it.
+struct TlsOptions {
+  CaBundle ca_bundle;
+  bool verify = true;
+};
+
 /// `configured` is AADAP_CA_BUNDLE (already validated by Settings); `certifi_path` is
 /// certifi.where() or empty. A certifi path that is not a readable file is skipped.
 CaBundle resolve_ca_bundle(const std::optional<std::string>& configured,

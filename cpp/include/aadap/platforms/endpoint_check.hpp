@@ -18,11 +18,6 @@ struct EndpointCheck {
   double latency_ms = 0.0;
 };
 
-struct TlsOptions {
-  CaBundle ca_bundle;
-  bool verify = true;
-};
-
 /// GET `url` once, sending the correlation id in `correlation_header`. Never throws for a
 /// network or TLS failure: the result says why. Blocks for at most about `timeout`;
 /// thread-safe.
