@@ -254,6 +254,7 @@ def test_service_errors_are_typed(aoai: FakeAzureOpenAI) -> None:
 def test_secrets_stay_out_of_errors_logs_and_reprs(
     aoai: FakeAzureOpenAI, caplog: pytest.LogCaptureFixture
 ) -> None:
+    previous = aadap.get_log_level()
     aadap.route_logs_to_python()
     aadap.set_log_level("DEBUG")
     try:
@@ -263,7 +264,8 @@ def test_secrets_stay_out_of_errors_logs_and_reprs(
                 client(aoai).complete(prompt="hi")
             client(aoai, time=aadap.ManualTime()).complete(prompt="hi")
     finally:
-        aadap.set_log_level("WARNING")
+        aadap.set_log_level(previous)
+        aadap.route_logs_to_python(False)
     assert KEY not in str(caught.value)
     assert KEY not in caplog.text
     assert "http.exchange" in caplog.text  # the exchanges were logged
@@ -377,3 +379,18 @@ def test_from_settings(aoai: FakeAzureOpenAI, monkeypatch: pytest.MonkeyPatch) -
     finally:
         monkeypatch.undo()
         aadap.get_settings.cache_clear()
+
+
+def test_ctrl_c_interrupts_a_waiting_call_promptly(aoai: FakeAzureOpenAI) -> None:
+    import _thread
+    import time
+
+    aoai.delay_next(1, seconds=5.0)
+    timer = threading.Timer(0.3, _thread.interrupt_main)
+    started = time.monotonic()
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        client(aoai).complete(prompt="slow")
+    assert time.monotonic() - started < 2.0
+    timer.join()
+    assert client(aoai).complete(prompt="fine").content  # the client still works

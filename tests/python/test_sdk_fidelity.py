@@ -4,6 +4,7 @@ extra). If one of these fails after an SDK upgrade, the fake or the upgrade is w
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -344,3 +345,35 @@ def test_an_msal_token_authenticates_openai_against_the_fake(entra: FakeEntra) -
         assert bearer == f"Bearer {entra.issued[0].access_token}"
         assert "api-key" not in aoai.requests[0].headers
         assert len(entra.issued) == 1  # msal's cache served the second call
+
+
+def claims(token: str) -> dict[str, Any]:
+    payload = token.split(".")[1]
+    return dict(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))))
+
+
+def test_msal_and_aadap_get_the_same_answers(entra: FakeEntra) -> None:
+    import aadap
+
+    ours = aadap.EntraCredential(
+        entra.tenant, entra.client_id, entra.client_secret,
+        authority=entra.url, ca_bundle=str(entra.ca_path),
+    )  # fmt: skip
+    with confidential_client(entra) as app:
+        theirs = app.acquire_token_for_client([FABRIC])["access_token"]
+    mine = ours.token(FABRIC).reveal()
+    keep = ("aud", "appid", "tid")
+    assert {k: claims(mine)[k] for k in keep} == {k: claims(theirs)[k] for k in keep}
+    assert entra.validate(mine, audience="https://api.fabric.microsoft.com")
+
+    wrong = aadap.EntraCredential(
+        entra.tenant, entra.client_id, "wrong-secret-5555",
+        authority=entra.url, ca_bundle=str(entra.ca_path),
+    )  # fmt: skip
+    with confidential_client(entra, secret="wrong-secret-5555") as app:
+        refused = app.acquire_token_for_client([FABRIC])
+    with pytest.raises(aadap.AuthenticationError) as caught:
+        wrong.token(FABRIC)
+    assert refused["error"] == "invalid_client"
+    assert caught.value.code == refused["error"]
+    assert refused["error_description"].split("\r\n")[0] in str(caught.value)

@@ -352,6 +352,8 @@ HttpTransport::HttpTransport(TransportOptions options)
   }
 }
 
+HttpTransport::HttpTransport() : HttpTransport(TransportOptions()) {}
+
 HttpTransport::~HttpTransport() = default;
 
 std::uint64_t HttpTransport::connections_opened() const noexcept {

@@ -94,7 +94,8 @@ class HttpStream {
 
 class HttpTransport {
  public:
-  explicit HttpTransport(TransportOptions options = {});
+  HttpTransport();  // default options
+  explicit HttpTransport(TransportOptions options);
   ~HttpTransport();
   HttpTransport(const HttpTransport&) = delete;
   HttpTransport& operator=(const HttpTransport&) = delete;
