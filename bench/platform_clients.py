@@ -5,7 +5,8 @@ The fake (aadap.testing.FakeAzureOpenAI, plain HTTP on 127.0.0.1) runs in a proc
 own, so the CPU time measured in this process (``time.process_time``, every thread) is the
 clients'. Reported: client CPU time per chat completion over ``--calls`` sequential calls;
 throughput with ``--threads`` threads sharing one client; TCP connections each client opened
-(counted by the fake).
+(counted by the fake: during the sequential calls, which reuse the connection of a first
+checking call, then during the threaded ones).
 """
 
 from __future__ import annotations
@@ -87,12 +88,11 @@ def main() -> None:
         return theirs.chat.completions.create(model="gpt-4o", messages=messages, max_tokens=200)
 
     assert str(call_ours()) == call_theirs().choices[0].message.content  # the same answers
-    connections()
+    connections()  # counted from here: each client's own connection of the check is reused
     results = {}
     for name, call in (("aadap", call_ours), ("openai", call_theirs)):
-        for _ in range(50):  # warm up
+        for _ in range(50):  # warm up (on the connection the sequential calls go on using)
             call()
-        connections()
         cpu, _rate = measure(call, args.calls, 1)
         sequential_connections = connections()
         _cpu, rate = measure(call, args.calls, args.threads)
