@@ -2,8 +2,10 @@
 // Entra ID credentials, Azure OpenAI. Every blocking call releases the GIL and can be
 // interrupted with Ctrl-C (KeyboardInterrupt) from the main thread.
 #include "aadap/core/errors.hpp"
+#include "aadap/engine/resource_recording.hpp"
 #include "aadap/engine/usage_charging.hpp"
 #include "aadap/platforms/azure_openai.hpp"
+#include "aadap/platforms/databricks.hpp"
 #include "aadap/platforms/entra.hpp"
 #include "aadap/platforms/http.hpp"
 #include "aadap/platforms/retry.hpp"
@@ -269,6 +271,155 @@ void bind_platform_clients(py::module_& m) {
       m, "AzureOpenAIEmbedderCore")
       .def(py::init<std::shared_ptr<const AzureOpenAIClient>, std::string, int>(),
            py::arg("client"), py::arg("deployment"), py::arg("dimension"));
+
+  py::class_<ResourceRecorder, std::shared_ptr<ResourceRecorder>>(
+      m, "ResourceRecorder", "Where a client records executions (engine_resource_recorder()).");
+  m.def(
+      "engine_resource_recorder",
+      [](engine::TaskEngine& engine,
+         const std::string& actor) -> std::shared_ptr<ResourceRecorder> {
+        return std::make_shared<engine::TaskResourceRecorder>(engine, actor);
+      },
+      py::arg("engine"), py::arg("actor"), py::keep_alive<0, 1>(),
+      "The engine's resource recorder: executions of a task's statements become its rows.");
+
+  py::class_<SqlStatementResult>(m, "SqlStatementResultCore")
+      .def_readonly("statement_id", &SqlStatementResult::statement_id)
+      .def_readonly("truncated", &SqlStatementResult::truncated)
+      .def_readonly("total_row_count", &SqlStatementResult::total_row_count)
+      .def_property_readonly("row_count",
+                             [](const SqlStatementResult& r) { return r.table.row_count(); })
+      .def_property_readonly(
+          "columns",
+          [](const SqlStatementResult& r) {
+            py::list out;
+            for (const auto& c : r.table.columns()) {
+              out.append(py::make_tuple(c.name, c.type_name, c.type_text, c.precision, c.scale));
+            }
+            return out;
+          })
+      .def(
+          "numbers",
+          [](const SqlStatementResult& r, std::size_t column, const std::string& kind) -> py::tuple {
+            const auto n = static_cast<py::ssize_t>(r.table.row_count());
+            py::array_t<std::uint8_t> mask(n);
+            if (kind == "double") {
+              py::array_t<double> values(n);
+              r.table.doubles(column, values.mutable_data(), mask.mutable_data());
+              return py::make_tuple(values, mask);
+            }
+            if (kind == "bool") {
+              py::array_t<std::uint8_t> values(n);
+              r.table.booleans(column, values.mutable_data(), mask.mutable_data());
+              return py::make_tuple(values, mask);
+            }
+            py::array_t<std::int64_t> values(n);
+            if (kind == "int") {
+              r.table.integers(column, values.mutable_data(), mask.mutable_data());
+            } else if (kind == "date") {
+              r.table.dates(column, values.mutable_data(), mask.mutable_data());
+            } else if (kind == "timestamp") {
+              r.table.timestamps(column, values.mutable_data(), mask.mutable_data());
+            } else {
+              throw InvalidArgumentError("kind is int, double, bool, date or timestamp");
+            }
+            return py::make_tuple(values, mask);
+          },
+          py::arg("column"), py::arg("kind"),
+          "(values, null mask) numpy arrays of a column read as `kind`.")
+      .def(
+          "texts",
+          [](const SqlStatementResult& r, std::size_t column) {
+            const auto n = r.table.row_count();
+            py::list out(n);
+            for (std::size_t row = 0; row < n; ++row) {
+              if (r.table.is_null(column, row)) {
+                out[row] = py::none();
+              } else {
+                const auto t = r.table.text(column, row);
+                out[row] = py::reinterpret_steal<py::object>(
+                    PyUnicode_DecodeUTF8(t.data(), static_cast<py::ssize_t>(t.size()), "replace"));
+              }
+            }
+            return out;
+          },
+          py::arg("column"), "A column's values as the service sent them (str or None).");
+
+  py::class_<DatabricksClient, std::shared_ptr<DatabricksClient>>(m, "DatabricksCore")
+      .def(py::init([](std::shared_ptr<HttpTransport> transport, std::string host,
+                       std::optional<Secret> token, std::string profile, std::string client_id,
+                       std::optional<Secret> client_secret,
+                       std::map<std::string, std::string> environment, std::string home,
+                       std::string warehouse_id, std::string catalog, std::string schema,
+                       RetryPolicy retry, double request_timeout,
+                       std::shared_ptr<ResourceRecorder> recorder,
+                       std::shared_ptr<ManualTime> manual) {
+             const auto time = time_of(manual);
+             DatabricksAuth auth;
+             {
+               py::gil_scoped_release release;
+               auth = resolve_databricks_auth(
+                   DatabricksAuthOptions{std::move(host), std::move(token), std::move(profile),
+                                         std::move(client_id), std::move(client_secret),
+                                         std::move(environment), std::move(home)},
+                   transport, time.clock, *time.sleeper);
+             }
+             if (warehouse_id.empty() && auth.profile.count("warehouse_id") != 0) {
+               warehouse_id = auth.profile.at("warehouse_id");
+             }
+             return std::make_shared<DatabricksClient>(
+                 DatabricksConfig{std::move(auth), std::move(warehouse_id), std::move(catalog),
+                                  std::move(schema), std::move(retry),
+                                  milliseconds_of(request_timeout, "request_timeout")},
+                 std::move(transport), std::move(recorder), time.clock, *time.sleeper);
+           }),
+           py::kw_only(), py::arg("transport"), py::arg("host"), py::arg("token"),
+           py::arg("profile"), py::arg("client_id"), py::arg("client_secret"),
+           py::arg("environment"), py::arg("home"), py::arg("warehouse_id"), py::arg("catalog"),
+           py::arg("schema"), py::arg("retry"), py::arg("request_timeout"), py::arg("recorder"),
+           py::arg("time"), py::keep_alive<1, 15>())  // the recorder refers to its engine
+      .def_property_readonly("host", &DatabricksClient::host)
+      .def_property_readonly("warehouse_id",
+                             [](const DatabricksClient& c) { return c.config().warehouse_id; })
+      .def_property_readonly(
+          "auth_method", [](const DatabricksClient& c) { return c.config().auth.tokens->method(); })
+      .def_property_readonly("auth_source",
+                             [](const DatabricksClient& c) { return c.config().auth.source; })
+      .def(
+          "sql",
+          [](const DatabricksClient& c, const std::string& statement,
+             const std::vector<std::tuple<std::string, std::optional<std::string>, std::string>>&
+                 parameters,
+             std::string warehouse_id, std::string catalog, std::string schema, bool external_links,
+             std::optional<std::int64_t> row_limit, double timeout, std::string task_id,
+             std::string correlation_id, py::object progress) {
+            SqlStatement s;
+            s.statement = statement;
+            for (const auto& [name, value, type] : parameters) {
+              s.parameters.push_back(SqlParameter{name, value, type});
+            }
+            s.warehouse_id = std::move(warehouse_id);
+            s.catalog = std::move(catalog);
+            s.schema = std::move(schema);
+            s.external_links = external_links;
+            s.row_limit = row_limit;
+            s.timeout = milliseconds_of(timeout, "timeout");
+            s.task_id = std::move(task_id);
+            s.correlation_id = std::move(correlation_id);
+            SqlProgressCallback report;
+            if (!progress.is_none()) {
+              report = [&progress](const SqlProgress& p) {
+                py::gil_scoped_acquire gil;
+                progress(p.statement_id, p.state, p.elapsed_seconds, p.chunks_fetched,
+                         p.chunk_count);
+              };
+            }
+            py::gil_scoped_release release;
+            return c.sql(s, report, interrupt_check());
+          },
+          py::arg("statement"), py::arg("parameters"), py::arg("warehouse_id"), py::arg("catalog"),
+          py::arg("schema"), py::arg("external_links"), py::arg("row_limit"), py::arg("timeout"),
+          py::arg("task_id"), py::arg("correlation_id"), py::arg("progress"));
 
   m.def(
       "engine_usage_sink",

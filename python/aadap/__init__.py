@@ -43,6 +43,7 @@ __all__ = [
     "ChatCompletion",
     "CorrelationIdMiddleware",
     "CostRecord",
+    "Databricks",
     "Embedder",
     "Engine",
     "EntraCredential",
@@ -94,6 +95,7 @@ if TYPE_CHECKING:
         RetryPolicy,
         TokenUsage,
     )
+    from aadap.databricks import Databricks
     from aadap.engine import Engine
     from aadap.local_platform import LocalPlatform
     from aadap.results import SqlResult
@@ -119,6 +121,7 @@ if TYPE_CHECKING:
 
 # Imported on first use, to keep `import aadap` fast (the engine pulls in json and datetime).
 _LAZY = {
+    "Databricks": "aadap.databricks",
     "Engine": "aadap.engine",
     "LocalPlatform": "aadap.local_platform",
     "SqlResult": "aadap.results",

@@ -750,6 +750,65 @@ class AzureOpenAICore:
 class AzureOpenAIEmbedderCore(Embedder):
     def __init__(self, client: AzureOpenAICore, deployment: str, dimension: int) -> None: ...
 
+class ResourceRecorder:
+    """Where a client records executions (engine_resource_recorder(engine, actor))."""
+
+def engine_resource_recorder(engine: EngineCore, actor: str) -> ResourceRecorder: ...
+
+class SqlStatementResultCore:
+    statement_id: str
+    truncated: bool
+    total_row_count: int
+    @property
+    def row_count(self) -> int: ...
+    @property
+    def columns(self) -> list[tuple[str, str, str, int, int]]: ...
+    def numbers(self, column: int, kind: str) -> tuple[NDArray[Any], NDArray[np.uint8]]: ...
+    def texts(self, column: int) -> list[str | None]: ...
+
+class DatabricksCore:
+    def __init__(
+        self,
+        *,
+        transport: HttpTransport,
+        host: str,
+        token: Secret | None,
+        profile: str,
+        client_id: str,
+        client_secret: Secret | None,
+        environment: Mapping[str, str],
+        home: str,
+        warehouse_id: str,
+        catalog: str,
+        schema: str,
+        retry: RetryPolicy,
+        request_timeout: float,
+        recorder: ResourceRecorder | None,
+        time: ManualTime | None,
+    ) -> None: ...
+    @property
+    def host(self) -> str: ...
+    @property
+    def warehouse_id(self) -> str: ...
+    @property
+    def auth_method(self) -> str: ...
+    @property
+    def auth_source(self) -> str: ...
+    def sql(
+        self,
+        statement: str,
+        parameters: Sequence[tuple[str, str | None, str]],
+        warehouse_id: str,
+        catalog: str,
+        schema: str,
+        external_links: bool,
+        row_limit: int | None,
+        timeout: float,
+        task_id: str,
+        correlation_id: str,
+        progress: Callable[[str, str, float, int, int], None] | None,
+    ) -> SqlStatementResultCore: ...
+
 def engine_usage_sink(engine: EngineCore) -> UsageSink: ...
 def run_local_sql(database_path: str, script: str, max_rows: int) -> dict[str, Any]: ...
 def faiss_self_test() -> FaissSelfTest: ...

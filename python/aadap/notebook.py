@@ -156,8 +156,8 @@ def timeline_html(timeline: Timeline) -> str:
 def sql_result_html(result: SqlResult, limit: int = 200) -> str:
     """The first ``limit`` rows of a SQL result as a table."""
     rows = [_row(*result.columns, header=True)]
-    rows += [_row(*(_cell(v) for v in row)) for row in result.rows[:limit]]
-    shown = min(len(result.rows), limit)
+    rows += [_row(*(_cell(v) for v in row)) for row in result.head(limit)]
+    shown = min(len(result), limit)
     more = " (truncated by the platform)" if result.truncated else ""
-    note = f"<i>{shown} of {len(result.rows)} rows{more}</i>"
+    note = f"<i>{shown} of {len(result)} rows{more}</i>"
     return f"{_TABLE}{''.join(rows)}</table>{note}"

@@ -63,6 +63,14 @@ RetryPolicy RetryPolicy::databricks() {
   p.retry_server_errors = false;
   p.default_server_delay = milliseconds(1'000);
   p.deadline = milliseconds(300'000);
+  p.retry_on_body = {"com.databricks.backend.manager.util.UnknownWorkerEnvironmentException",
+                     "does not have any associated worker environments",
+                     "There is no worker environment with id",
+                     "Unknown worker environment",
+                     "ClusterNotReadyException",
+                     "Unexpected error",
+                     "Please try again later or try a faster operation.",
+                     "RPC token bucket limit has been exceeded"};
   return p;
 }
 
@@ -193,7 +201,8 @@ RetriedStream Retrier::run(const std::function<HttpRequest(int attempt)>& prepar
           std::max(milliseconds(1),
                    std::min(request.timeout, std::chrono::duration_cast<milliseconds>(*left)));
     }
-    const bool may_retry = retriable && attempt < policy_.max_retries;
+    const bool attempts_left = attempt < policy_.max_retries;
+    const bool may_retry = retriable && attempts_left;
     std::optional<milliseconds> wait;
     std::string why;
     std::exception_ptr failure;  // the transport error of this attempt
@@ -217,8 +226,15 @@ RetriedStream Retrier::run(const std::function<HttpRequest(int attempt)>& prepar
         out.refused_server_delay = asked;  // too long to wait here: the caller reports it
         return out;
       }
-      const bool wanted = status >= 300 && (should ? *should == "true" : retries_status(status));
-      if (!may_retry || !wanted) return out;
+      const bool transient = status >= 400 && !out.response.body.empty() &&
+                             std::any_of(policy_.retry_on_body.begin(), policy_.retry_on_body.end(),
+                                         [&](const std::string& m) {
+                                           return out.response.body.find(m) != std::string::npos;
+                                         });
+      const bool wanted =
+          status >= 300 && (should ? *should == "true" : retries_status(status) || transient);
+      const bool unprocessed = status == 429 && retries_status(status);
+      if (!(may_retry || (unprocessed && attempts_left)) || !wanted) return out;
       wait = asked;
       if (!wait && (status == 429 || status == 503) && policy_.default_server_delay.count() > 0) {
         wait = policy_.default_server_delay;

@@ -10,8 +10,8 @@
 
 #include <atomic>
 #include <chrono>
-#include <mutex>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -40,6 +40,9 @@ struct RetryPolicy {
   std::chrono::milliseconds default_server_delay{0};
   // Honour the service's `x-should-retry: true|false` (OpenAI's services send it).
   bool honour_should_retry_header = false;
+  // An error answer whose body contains one of these is retried too (Databricks' transient
+  // failures arrive as 400/500 with known messages).
+  std::vector<std::string> retry_on_body;
   // Every attempt and wait together (0: no deadline beyond the attempts' own timeouts).
   std::chrono::milliseconds deadline{0};
 
@@ -118,8 +121,9 @@ class Retrier {
 
   /// Sends the request `prepare(attempt)` builds (asked again for each attempt, so headers
   /// such as a bearer token are current) and retries per the policy while `retriable`
-  /// (idempotent, or carrying an idempotency key). Returns the last response, whatever its
-  /// status; rethrows the last transport error when no response came.
+  /// (idempotent, or carrying an idempotency key); a 429 is retried either way (the service
+  /// refused the request unprocessed). Returns the last response, whatever its status;
+  /// rethrows the last transport error when no response came.
   RetriedResponse send(const std::function<HttpRequest(int attempt)>& prepare, bool retriable,
                        const CancelCheck& cancelled = {}) const;
   /// As send(), but a successful response's body is left to be read from the stream (a

@@ -1,0 +1,116 @@
+// The Databricks client (platforms.md §4, cloud-apis.md B1, B3): SQL through the Statement
+// Execution API 2.0 — submit with a short wait, poll with the Databricks backoff until a
+// terminal state or the caller's timeout, cancel the statement on timeout or interruption,
+// follow every chunk (inline, or EXTERNAL_LINKS downloaded without the Authorization header),
+// and hold the rows column by column (SqlResultTable). Requests are retried per
+// RetryPolicy::databricks(); a refused token is renewed once; errors of every shape the service
+// sends are typed. An execution for a task is recorded through the core ResourceRecorder.
+//
+// Thread-safe: one client serves any number of threads.
+#pragma once
+
+#include "aadap/core/clock.hpp"
+#include "aadap/core/resource_recorder.hpp"
+#include "aadap/platforms/databricks_auth.hpp"
+#include "aadap/platforms/http.hpp"
+#include "aadap/platforms/retry.hpp"
+#include "aadap/platforms/sql_result_table.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace aadap::platforms {
+
+struct DatabricksConfig {
+  DatabricksAuth auth;
+  std::string warehouse_id;  // defaults of sql()
+  std::string catalog;
+  std::string schema;
+  RetryPolicy retry = RetryPolicy::databricks();
+  std::chrono::milliseconds request_timeout{60'000};
+};
+
+struct SqlParameter {
+  std::string name;                  // a `:name` marker of the statement
+  std::optional<std::string> value;  // nullopt: NULL
+  std::string type = "STRING";       // INT, BIGINT, DOUBLE, DECIMAL(10,2), DATE, ...
+};
+
+struct SqlStatement {
+  std::string statement;
+  std::vector<SqlParameter> parameters;
+  std::string warehouse_id;  // empty: the configured one
+  std::string catalog;
+  std::string schema;
+  bool external_links = false;  // EXTERNAL_LINKS disposition (large results)
+  std::optional<std::int64_t> row_limit;
+  std::chrono::milliseconds timeout{600'000};  // the whole statement, polls included
+  std::string task_id;                         // an execution is recorded when set
+  std::string correlation_id;
+};
+
+struct SqlProgress {
+  std::string statement_id;
+  std::string state;  // PENDING, RUNNING, SUCCEEDED (then chunks arrive)
+  double elapsed_seconds = 0;
+  std::size_t chunks_fetched = 0;
+  std::size_t chunk_count = 0;
+};
+using SqlProgressCallback = std::function<void(const SqlProgress&)>;
+
+struct SqlStatementResult {
+  std::string statement_id;
+  SqlResultTable table;
+  bool truncated = false;
+  std::int64_t total_row_count = 0;
+};
+
+class DatabricksClient {
+ public:
+  DatabricksClient(DatabricksConfig config, std::shared_ptr<const HttpTransport> transport,
+                   std::shared_ptr<ResourceRecorder> recorder = nullptr,
+                   std::shared_ptr<const Clock> clock = std::make_shared<SteadyClock>(),
+                   Sleeper& sleeper = SystemSleeper::instance());
+
+  /// Runs one statement and returns all its rows. FAILED: RemoteError with `sql_state`,
+  /// `code` and the service's message; CANCELED/CLOSED by others: RemoteError; the timeout:
+  /// PlatformTimeoutError (the statement cancelled); `cancelled`: CancelledError (cancelled).
+  SqlStatementResult sql(const SqlStatement& statement, const SqlProgressCallback& progress = {},
+                         const CancelCheck& cancelled = {}) const;
+
+  /// One REST call to the workspace (path from /api/...): the parsed JSON answer, or the
+  /// typed error. `retriable`: safe to repeat (reads; writes with an idempotency token).
+  nlohmann::json call(const std::string& method, const std::string& path,
+                      const nlohmann::json& body, const std::string& correlation_id, bool retriable,
+                      const CancelCheck& cancelled = {}) const;
+
+  const std::string& host() const noexcept { return config_.auth.host; }
+  const DatabricksConfig& config() const noexcept { return config_; }
+
+ private:
+  SqlStatementResult run(const SqlStatement& statement, const SqlProgressCallback& progress,
+                         const CancelCheck& cancelled, std::string& statement_id) const;
+  /// Appends the rows of a result chunk (inline data or its external link) to `table`.
+  void take_chunk(const nlohmann::json& chunk, SqlResultTable& table,
+                  const std::string& statement_id, const std::string& correlation_id,
+                  const CancelCheck& cancelled) const;
+  void cancel_statement(const std::string& statement_id, const std::string& correlation_id) const;
+
+  DatabricksConfig config_;
+  std::shared_ptr<const HttpTransport> transport_;
+  std::shared_ptr<ResourceRecorder> recorder_;
+  std::shared_ptr<const Clock> clock_;
+  Sleeper& sleeper_;
+};
+
+/// The code and message of a Databricks error answer, whatever its shape: `{"error_code",
+/// "message"}` (the code may be a number), `{"error": ...}`, "CODE: message" text, HTML, or
+/// nothing (the reason phrase header, else the status).
+std::pair<std::string, std::string> databricks_error(const HttpResponse& response);
+
+}  // namespace aadap::platforms

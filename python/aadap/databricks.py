@@ -1,0 +1,305 @@
+"""The Databricks client (platforms.md §2, §4) on the C++ core.
+
+    dbx = aadap.Databricks.from_settings()            # or aadap.Databricks(host, token=...)
+    result = dbx.sql("SELECT * FROM sales.orders WHERE region = :region",
+                     {"region": "EMEA"}, task_id=task.id)
+    result.columns, len(result), result.rows[:3]
+    result.to_pandas(); result.to_arrow()
+
+Statements go through the SQL Statement Execution API 2.0: submitted with a 10 s wait, then
+polled (1, 2, ... 10 s apart) until they end or ``timeout`` passes, when they are cancelled
+(so is a statement whose call Ctrl-C interrupts). Every chunk is fetched; with
+``external_links=True`` large results are downloaded from cloud storage (never sending the
+workspace token there). Values arrive typed: integers, floats, booleans, Decimal, dates, UTC
+timestamps, str, and arrays/maps/structs parsed from their JSON. Named parameters (``:name``)
+travel as API parameters, never spliced into the text.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import decimal
+import json
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from aadap import _core
+from aadap.azure_openai import _correlation, _secret, make_transport
+from aadap.results import SqlColumn, SqlResult
+from aadap.settings import get_settings
+
+if TYPE_CHECKING:
+    from aadap.engine import Engine
+
+__all__ = ["Databricks", "SqlProgress"]
+
+ProgressCallback = Callable[["SqlProgress"], None]
+
+_INTEGERS = {"BYTE", "SHORT", "INT", "LONG", "TINYINT", "SMALLINT", "BIGINT", "INTEGER"}
+_FLOATS = {"FLOAT", "DOUBLE", "REAL"}
+_JSON = {"ARRAY", "MAP", "STRUCT"}
+
+
+class SqlProgress:
+    """Where a statement is: its id, state (PENDING, RUNNING, SUCCEEDED), seconds so far, and
+    the chunks fetched of how many."""
+
+    __slots__ = ("chunk_count", "chunks_fetched", "elapsed", "state", "statement_id")
+
+    def __init__(
+        self, statement_id: str, state: str, elapsed: float, chunks_fetched: int, chunk_count: int
+    ) -> None:
+        self.statement_id = statement_id
+        self.state = state
+        self.elapsed = elapsed
+        self.chunks_fetched = chunks_fetched
+        self.chunk_count = chunk_count
+
+    def __repr__(self) -> str:
+        return (
+            f"SqlProgress({self.statement_id!r}, {self.state}, {self.elapsed:.1f} s, "
+            f"chunks {self.chunks_fetched}/{self.chunk_count})"
+        )
+
+
+def _parameter(name: str, value: Any) -> tuple[str, str | None, str]:
+    """(name, text or None, Databricks type) of a Python value; (value, "TYPE") is explicit."""
+    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], str):
+        raw, kind = value
+        return name, None if raw is None else str(raw), kind
+    if value is None:
+        return name, None, "STRING"
+    if isinstance(value, bool):
+        return name, "true" if value else "false", "BOOLEAN"
+    if isinstance(value, int):
+        return name, str(value), "BIGINT"
+    if isinstance(value, float):
+        return name, repr(value), "DOUBLE"
+    if isinstance(value, decimal.Decimal):
+        _sign, digits, exponent = value.as_tuple()
+        assert isinstance(exponent, int)
+        scale = max(0, -exponent)
+        precision = max(len(digits), scale, 1)
+        return name, str(value), f"DECIMAL({min(precision, 38)},{min(scale, 38)})"
+    if isinstance(value, _dt.datetime):
+        when = value if value.tzinfo else value.replace(tzinfo=_dt.timezone.utc)
+        return name, when.isoformat(), "TIMESTAMP"
+    if isinstance(value, _dt.date):
+        return name, value.isoformat(), "DATE"
+    if isinstance(value, str):
+        return name, value, "STRING"
+    raise _core.InvalidTypeError(
+        f"SQL parameter {name!r}: {type(value).__name__} has no Databricks type; pass "
+        "(value, 'TYPE') to say which"
+    )
+
+
+def _column(core: Any, index: int, name: str, type_name: str, scale: int) -> SqlColumn:
+    kind = type_name.upper()
+    if kind in _INTEGERS:
+        values, mask = core.numbers(index, "int")
+    elif kind in _FLOATS:
+        values, mask = core.numbers(index, "double")
+    elif kind == "BOOLEAN":
+        values, mask = core.numbers(index, "bool")
+        values = values.astype(bool)
+    elif kind == "DATE":
+        values, mask = core.numbers(index, "date")
+        values = values.astype("datetime64[D]")
+    elif kind == "TIMESTAMP":
+        values, mask = core.numbers(index, "timestamp")
+        values = values.astype("datetime64[us]")
+    else:
+        texts = core.texts(index)
+        if kind == "DECIMAL":
+            texts = [None if t is None else decimal.Decimal(t) for t in texts]
+        elif kind in _JSON:
+            texts = [None if t is None else json.loads(t) for t in texts]
+        return SqlColumn(name, kind, texts, None)
+    mask = mask.astype(bool)
+    return SqlColumn(name, kind, values, mask if mask.any() else None)
+
+
+class Databricks:
+    """A Databricks workspace: SQL on a warehouse (Python on clusters, jobs and the rest come
+    with the next part). Credentials are found as documented in the README (explicit token,
+    AADAP_DATABRICKS_TOKEN / DATABRICKS_TOKEN, a ~/.databrickscfg profile, the CLI's token
+    cache, OAuth M2M); with ``engine``, a statement run for a task is recorded as its
+    execution. Thread-safe; share one client."""
+
+    def __init__(
+        self,
+        host: str | None = None,
+        *,
+        token: str | _core.Secret | None = None,
+        profile: str | None = None,
+        client_id: str | None = None,
+        client_secret: str | _core.Secret | None = None,
+        warehouse_id: str | None = None,
+        catalog: str | None = None,
+        schema: str | None = None,
+        retry: _core.RetryPolicy | None = None,
+        request_timeout: float = 60.0,
+        engine: Engine | None = None,
+        transport: _core.HttpTransport | None = None,
+        ca_bundle: str | None = None,
+        environment: Mapping[str, str] | None = None,
+        home: str | Path | None = None,
+        time: _core.ManualTime | None = None,
+    ) -> None:
+        self._transport = transport or make_transport(ca_bundle=ca_bundle)
+        self._recorder = (
+            None if engine is None else _core.engine_resource_recorder(engine._core, "databricks")
+        )
+        env = dict(os.environ if environment is None else environment)
+        self._core = _core.DatabricksCore(
+            transport=self._transport,
+            host=host or "",
+            token=_secret(token),
+            profile=profile or "",
+            client_id=client_id or "",
+            client_secret=_secret(client_secret),
+            environment=env,
+            home=str(home if home is not None else Path.home()),
+            warehouse_id=warehouse_id or "",
+            catalog=catalog or "",
+            schema=schema or "",
+            retry=retry or _core.RetryPolicy.databricks(),
+            request_timeout=request_timeout,
+            recorder=self._recorder,
+            time=time,
+        )
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: _core.Settings | None = None,
+        *,
+        target: str = "SANDBOX",
+        engine: Engine | None = None,
+        **overrides: Any,
+    ) -> Databricks:
+        """A client for the SANDBOX (default) or PRODUCTION targets of the settings: host,
+        warehouse, catalog and schema from ``AADAP_[PRODUCTION_]DATABRICKS_*``, the token or
+        OAuth client from ``AADAP_DATABRICKS_TOKEN`` / ``_CLIENT_ID`` / ``_CLIENT_SECRET``
+        (else the usual Databricks sources). A PRODUCTION target that is not configured is an
+        error, never a fallback to SANDBOX (INV-05)."""
+        s = settings or get_settings()
+        if target not in ("SANDBOX", "PRODUCTION"):
+            raise _core.InvalidArgumentError("target is 'SANDBOX' or 'PRODUCTION'")
+        targets = s.sandbox if target == "SANDBOX" else s.production
+        if target == "PRODUCTION" and not targets.databricks_host and "host" not in overrides:
+            raise _core.ConfigurationError(
+                "no PRODUCTION Databricks target: set AADAP_PRODUCTION_DATABRICKS_HOST (a "
+                "PRODUCTION task is never sent to the SANDBOX workspace)"
+            )
+        options: dict[str, Any] = {
+            "host": targets.databricks_host,
+            "warehouse_id": targets.databricks_warehouse_id,
+            "catalog": targets.databricks_catalog,
+            "schema": targets.databricks_schema,
+            "token": s.databricks_token,
+            "client_id": s.databricks_client_id,
+            "client_secret": s.databricks_client_secret,
+        }
+        options.update(overrides)
+        return cls(engine=engine, **options)
+
+    @property
+    def host(self) -> str:
+        return str(self._core.host)
+
+    @property
+    def warehouse_id(self) -> str:
+        return str(self._core.warehouse_id)
+
+    @property
+    def auth_method(self) -> str:
+        """pat, oauth-m2m or databricks-cli."""
+        return str(self._core.auth_method)
+
+    def sql(
+        self,
+        statement: str,
+        parameters: Mapping[str, Any] | None = None,
+        *,
+        warehouse_id: str | None = None,
+        catalog: str | None = None,
+        schema: str | None = None,
+        timeout: float = 600.0,
+        external_links: bool = False,
+        row_limit: int | None = None,
+        task_id: str | None = None,
+        progress: ProgressCallback | bool | None = None,
+    ) -> SqlResult:
+        """Runs one statement and returns all its rows. ``parameters`` fill ``:name`` markers
+        (types from the Python values: int BIGINT, float DOUBLE, Decimal DECIMAL, bool,
+        date, datetime TIMESTAMP, str; or ``(value, "TYPE")``). ``progress``: a callable
+        receiving :class:`SqlProgress`, or True for a tqdm bar. Raises RemoteError (a FAILED
+        statement: ``sql_state``, ``code``), PlatformTimeoutError (cancelled after
+        ``timeout``), AuthenticationError, RateLimitError."""
+        if not isinstance(statement, str):
+            raise _core.InvalidTypeError("the statement is a str")
+        params = [_parameter(k, v) for k, v in (parameters or {}).items()]
+        report = _progress(progress)
+        raw = self._core.sql(
+            statement, params, warehouse_id or "", catalog or "", schema or "",
+            external_links, row_limit, timeout, task_id or "", _correlation(), report,
+        )  # fmt: skip
+        columns = raw.columns
+        data = [
+            _column(raw, i, name, type_name, scale)
+            for i, (name, type_name, _text, _precision, scale) in enumerate(columns)
+        ]
+        return SqlResult(
+            [c[0] for c in columns],
+            column_types=[c[2] for c in columns],
+            truncated=raw.truncated,
+            platform="databricks",
+            column_data=data,
+            statement_id=raw.statement_id,
+        )
+
+    async def asql(self, *args: Any, **kwargs: Any) -> SqlResult:
+        """:meth:`sql` on a worker thread (the C++ call releases the GIL)."""
+        import asyncio
+
+        return await asyncio.to_thread(self.sql, *args, **kwargs)
+
+    @property
+    def connections_opened(self) -> int:
+        return int(self._transport.connections_opened)
+
+    def __repr__(self) -> str:
+        return (
+            f"Databricks(host={self.host!r}, warehouse_id={self.warehouse_id!r}, "
+            f"auth={self.auth_method!r})"
+        )
+
+
+def _progress(progress: ProgressCallback | bool | None) -> Callable[..., None] | None:
+    if progress is None or progress is False:
+        return None
+    if progress is True:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=None, desc="statement", unit="chunk")
+
+        def show(statement_id: str, state: str, elapsed: float, fetched: int, count: int) -> None:
+            bar.set_description(f"{state.lower()} {statement_id[:8]}")
+            if count:
+                bar.total = count
+                bar.n = fetched
+            bar.refresh()
+            if count and fetched >= count:
+                bar.close()
+
+        return show
+    callback = progress
+
+    def forward(statement_id: str, state: str, elapsed: float, fetched: int, count: int) -> None:
+        callback(SqlProgress(statement_id, state, elapsed, fetched, count))
+
+    return forward

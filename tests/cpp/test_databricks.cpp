@@ -1,0 +1,205 @@
+// Databricks pieces that need no server: credential resolution over temporary config files,
+// the columnar result table (JSON_ARRAY parsing, typed columns), and the error shapes.
+#include "aadap/core/errors.hpp"
+#include "aadap/platforms/databricks.hpp"
+#include "aadap/platforms/databricks_auth.hpp"
+#include "aadap/platforms/sql_result_table.hpp"
+
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+using namespace aadap;
+using namespace aadap::platforms;
+
+namespace {
+
+class TempHome {
+ public:
+  TempHome()
+      : dir_(std::filesystem::temp_directory_path() /
+             ("aadap_dbx_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++))) {
+    std::filesystem::create_directories(dir_ / ".databricks");
+  }
+  ~TempHome() { std::filesystem::remove_all(dir_); }
+  std::string path() const { return dir_.string(); }
+  void write(const std::string& name, const std::string& text) const {
+    std::ofstream(dir_ / name) << text;
+  }
+
+ private:
+  static inline int counter_ = 0;
+  std::filesystem::path dir_;
+};
+
+DatabricksAuth resolve(const DatabricksAuthOptions& options) {
+  static ManualTime time;
+  return resolve_databricks_auth(options, std::make_shared<HttpTransport>(),
+                                 std::shared_ptr<const Clock>(&time, [](const Clock*) {}), time);
+}
+
+std::string token_of(const DatabricksAuth& auth) {
+  return auth.tokens->token("", {}).reveal();
+}
+
+}  // namespace
+
+TEST(DatabricksAuth, HostsAreNormalised) {
+  EXPECT_EQ(normalize_databricks_host("adb-1.2.azuredatabricks.net/"),
+            "https://adb-1.2.azuredatabricks.net");
+  EXPECT_EQ(normalize_databricks_host("https://dbc-x.cloud.databricks.com:443"),
+            "https://dbc-x.cloud.databricks.com");
+  EXPECT_EQ(normalize_databricks_host("http://127.0.0.1:8080/"), "http://127.0.0.1:8080");
+}
+
+TEST(DatabricksAuth, ResolutionOrder) {
+  TempHome home;
+  home.write(
+      ".databrickscfg",
+      "[DEFAULT]\nhost = https://default.example\ntoken = dapi-default\n\n"
+      "[dev]\nhost = dev.example:443\ntoken = dapi-dev ; a comment\n"
+      "warehouse_id = wh1\n\n[sp]\nhost = https://sp.example\nclient_id = id\n"
+      "client_secret = s\n\n[cli]\nhost = https://cli.example\nauth_type = databricks-cli\n");
+  DatabricksAuthOptions options;
+  options.home = home.path();
+  // the environment's token wins over the config file; AADAP_ first
+  options.environment = {{"DATABRICKS_TOKEN", "dapi-env"},
+                         {"AADAP_DATABRICKS_TOKEN", "dapi-aadap"},
+                         {"DATABRICKS_HOST", "https://env.example/"}};
+  auto auth = resolve(options);
+  EXPECT_EQ(auth.host, "https://env.example");
+  EXPECT_EQ(token_of(auth), "dapi-aadap");
+  EXPECT_EQ(auth.source, "AADAP_DATABRICKS_TOKEN");
+  // an explicit token wins over everything
+  options.token = Secret("dapi-explicit");
+  EXPECT_EQ(token_of(resolve(options)), "dapi-explicit");
+  options.token.reset();
+  // no token in the environment: the default profile, its host
+  options.environment = {};
+  auth = resolve(options);
+  EXPECT_EQ(auth.host, "https://default.example");
+  EXPECT_EQ(token_of(auth), "dapi-default");
+  // a named profile (DATABRICKS_CONFIG_PROFILE), its extras
+  options.environment = {{"DATABRICKS_CONFIG_PROFILE", "dev"}};
+  auth = resolve(options);
+  EXPECT_EQ(auth.host, "https://dev.example");
+  EXPECT_EQ(token_of(auth), "dapi-dev");
+  EXPECT_EQ(auth.profile.at("warehouse_id"), "wh1");
+  // a profile with a service principal is OAuth M2M
+  options.profile = "sp";
+  EXPECT_EQ(resolve(options).tokens->method(), "oauth-m2m");
+  // a named profile that is missing is an error, not a fallback
+  options.profile = "nope";
+  EXPECT_THROW(resolve(options), ConfigurationError);
+}
+
+TEST(DatabricksAuth, CliTokenCacheAndTheErrorListingWhatWasTried) {
+  TempHome home;
+  DatabricksAuthOptions options;
+  options.home = home.path();
+  options.host = "https://cli.example";
+  try {
+    resolve(options);
+    FAIL() << "resolved without credentials";
+  } catch (const ConfigurationError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("DATABRICKS_TOKEN"), std::string::npos);
+    EXPECT_NE(message.find("token-cache.json"), std::string::npos);
+    EXPECT_NE(message.find("OAuth M2M"), std::string::npos);
+  }
+  home.write(".databricks/token-cache.json",
+             R"({"version": 1, "tokens": {"https://cli.example": {"access_token": "eyJ-cached",
+             "token_type": "Bearer", "refresh_token": "doa-1",
+             "expiry": "2999-05-01T10:45:12.123456789+02:00", "expires_in": 3599}}})");
+  const auto auth = resolve(options);
+  EXPECT_EQ(auth.tokens->method(), "databricks-cli");
+  EXPECT_EQ(token_of(auth), "eyJ-cached");
+  // a wrong cache version is not used
+  home.write(".databricks/token-cache.json", R"({"version": 2, "tokens": {}})");
+  EXPECT_THROW(resolve(options), ConfigurationError);
+  // M2M from the environment comes last
+  options.environment = {{"DATABRICKS_CLIENT_ID", "id"}, {"DATABRICKS_CLIENT_SECRET", "s"}};
+  EXPECT_EQ(resolve(options).tokens->method(), "oauth-m2m");
+}
+
+TEST(SqlResultTable, ParsesRowsAndTypes) {
+  SqlResultTable table({{"i", "LONG", "BIGINT"},
+                        {"d", "DOUBLE", "DOUBLE"},
+                        {"b", "BOOLEAN", "BOOLEAN"},
+                        {"day", "DATE", "DATE"},
+                        {"at", "TIMESTAMP", "TIMESTAMP"},
+                        {"s", "STRING", "STRING"}});
+  table.append_json_rows(
+      R"([["1","1.5","true","2024-05-01","2024-05-01T10:00:00.5Z","a \"q\" \u00e9 \ud83d\ude00"],
+          [null,"NaN",null,null,"1970-01-01T01:00:00+01:00",null] ,
+          ["-9223372036854775808","-Infinity","false","1969-12-31","2024-05-01T10:00:00.123456789Z",""]])",
+      "test");
+  ASSERT_EQ(table.row_count(), 3u);
+  std::int64_t ints[3];
+  double doubles[3];
+  std::uint8_t bools[3];
+  std::uint8_t mask[3];
+  table.integers(0, ints, mask);
+  EXPECT_EQ(ints[0], 1);
+  EXPECT_EQ(mask[1], 1);
+  EXPECT_EQ(ints[2], std::numeric_limits<std::int64_t>::min());
+  table.doubles(1, doubles, mask);
+  EXPECT_EQ(doubles[0], 1.5);
+  EXPECT_TRUE(std::isnan(doubles[1]));
+  EXPECT_EQ(doubles[2], -std::numeric_limits<double>::infinity());
+  table.booleans(2, bools, mask);
+  EXPECT_EQ(bools[0], 1);
+  EXPECT_EQ(mask[1], 1);
+  EXPECT_EQ(bools[2], 0);
+  std::int64_t days[3];
+  table.dates(3, days, mask);
+  EXPECT_EQ(days[0], 19844);
+  EXPECT_EQ(days[2], -1);
+  std::int64_t micros[3];
+  table.timestamps(4, micros, mask);
+  EXPECT_EQ(micros[0], 1714557600500000);
+  EXPECT_EQ(micros[1], 0);  // 01:00 at +01:00 is the epoch
+  EXPECT_EQ(micros[2], 1714557600123456);
+  EXPECT_EQ(table.text(5, 0), "a \"q\" é 😀");
+  EXPECT_TRUE(table.is_null(5, 1));
+  EXPECT_EQ(table.text(5, 2), "");
+  EXPECT_FALSE(table.is_null(5, 2));
+}
+
+TEST(SqlResultTable, MalformedChunksChangeNothing) {
+  SqlResultTable table({{"a", "STRING", "STRING"}, {"b", "INT", "INT"}});
+  table.append_json_rows(R"([["x","1"]])", "test");
+  for (const char* bad : {R"([["y","2"],["z"]])", R"([["y","2"],["z","3")", R"({"a":1})",
+                          R"([["y",{"n":1}]])", R"([["unterminated)"}) {
+    EXPECT_THROW(table.append_json_rows(bad, "test"), RemoteError) << bad;
+    EXPECT_EQ(table.row_count(), 1u) << bad;
+  }
+  table.append_json_rows("[]", "test");
+  table.append_json_rows(R"([["y","not a number"]])", "test");
+  std::int64_t values[2];
+  std::uint8_t mask[2];
+  EXPECT_THROW(table.integers(1, values, mask), RemoteError);
+  EXPECT_EQ(table.text(0, 1), "y");
+}
+
+TEST(DatabricksErrors, EveryShapeGivesCodeAndMessage) {
+  const auto error = [](long status, std::string body, HttpHeaders headers = {}) {
+    return databricks_error(HttpResponse{status, std::move(headers), std::move(body)});
+  };
+  EXPECT_EQ(error(404, R"({"error_code":"RESOURCE_DOES_NOT_EXIST","message":"no such"})"),
+            std::make_pair(std::string("RESOURCE_DOES_NOT_EXIST"), std::string("no such")));
+  EXPECT_EQ(error(403, R"({"error_code":403,"message":"Invalid access token."})").first, "403");
+  EXPECT_EQ(error(400, R"({"error":"bad command"})").second, "bad command");
+  EXPECT_EQ(error(400, "INVALID_STATE: cluster is gone"),
+            std::make_pair(std::string("INVALID_STATE"), std::string("cluster is gone")));
+  EXPECT_EQ(error(502, "<html><title>Bad Gateway</title></html>").second, "Bad Gateway");
+  EXPECT_EQ(error(500, "<html><pre>Boom\n</pre></html>").second, "Boom");
+  EXPECT_EQ(
+      error(403, "", HttpHeaders{{"X-Databricks-Reason-Phrase", "Invalid access token."}}).second,
+      "Invalid access token.");
+  EXPECT_EQ(error(503, "").second, "HTTP 503");
+}
