@@ -6,9 +6,10 @@
     result.columns, len(result), result.rows[:3]
     result.to_pandas(); result.to_arrow()
 
-Statements go through the SQL Statement Execution API 2.0: submitted with a 10 s wait, then
-polled (1, 2, ... 10 s apart) until they end or ``timeout`` passes, when they are cancelled
-(so is a statement whose call Ctrl-C interrupts). Every chunk is fetched; with
+Statements go through the SQL Statement Execution API 2.0: submitted without waiting (so the
+statement id is known at once), then polled (after 0.1 s, doubling up to every 10 s) until
+they end or ``timeout`` passes, when they are cancelled (so is a statement whose call Ctrl-C
+interrupts). Every chunk is fetched; with
 ``external_links=True`` large results are downloaded from cloud storage (never sending the
 workspace token there). Values arrive typed: integers, floats, booleans, Decimal, dates, UTC
 timestamps, str, and arrays/maps/structs parsed from their JSON. Named parameters (``:name``)

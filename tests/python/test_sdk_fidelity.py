@@ -1,13 +1,21 @@
-"""The official SDKs against the fakes: openai's AzureOpenAI client against FakeAzureOpenAI and
-msal's ConfidentialClientApplication against FakeEntra (pinned versions in pyproject's dev
-extra). If one of these fails after an SDK upgrade, the fake or the upgrade is wrong."""
+"""The official SDKs against the fakes: openai's AzureOpenAI client against FakeAzureOpenAI,
+msal's ConfidentialClientApplication against FakeEntra and databricks-sdk's WorkspaceClient
+against FakeDatabricks (pinned versions in pyproject's dev extra). If one of these fails after an
+SDK upgrade, the fake or the upgrade is wrong."""
 
 from __future__ import annotations
 
 import base64
 import json
+import os
+import stat
+import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -16,9 +24,23 @@ import msal  # type: ignore[import-untyped]
 import openai
 import pytest
 import requests
+from databricks.sdk import WorkspaceClient
+from databricks.sdk import errors as dbx_errors
+from databricks.sdk.clock import Clock
+from databricks.sdk.config import Config
+from databricks.sdk.service.sql import (
+    ColumnInfoTypeName,
+    Disposition,
+    ExecuteStatementRequestOnWaitTimeout,
+    Format,
+    ServiceErrorCode,
+    StatementParameterListItem,
+    StatementState,
+)
+from databricks.sdk.version import __version__ as databricks_sdk_version
 from openai.types.chat import ChatCompletionMessageParam
 
-from aadap.testing import FakeAzureOpenAI, FakeEntra, fake_embedding
+from aadap.testing import FakeAzureOpenAI, FakeDatabricks, FakeEntra, fake_embedding
 
 FABRIC = "https://api.fabric.microsoft.com/.default"
 COGNITIVE = "https://cognitiveservices.azure.com/.default"
@@ -377,3 +399,509 @@ def test_msal_and_aadap_get_the_same_answers(entra: FakeEntra) -> None:
     assert refused["error"] == "invalid_client"
     assert caught.value.code == refused["error"]
     assert refused["error_description"].split("\r\n")[0] in str(caught.value)
+
+
+# -- databricks-sdk: WorkspaceClient ---------------------------------------------------------------
+
+# databricks-sdk talks to FakeDatabricks over plain http (it accepts an http:// host as it is).
+# Its retry sleeps go through the Config's clock, so the tests inject a clock that records the
+# sleeps instead of sleeping: the SDK sleeps Retry-After + random() (0..1) s on 429/503.
+
+STATEMENTS = "/api/2.0/sql/statements"
+
+
+class RecordingClock(Clock):
+    """A clock for the SDK's retry loop: sleeps are recorded and advance its time, instantly."""
+
+    def __init__(self) -> None:
+        self.slept: list[float] = []
+        self._ahead = 0.0
+
+    def time(self) -> float:
+        return time.time() + self._ahead
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self._ahead += seconds
+
+
+@pytest.fixture
+def dbx(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[FakeDatabricks]:
+    """A fake workspace, with no DATABRICKS_* variables and an empty HOME for the SDK."""
+    for name in list(os.environ):
+        if name.startswith(("DATABRICKS_", "ARM_")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    with FakeDatabricks() as fake:
+        yield fake
+
+
+def workspace(fake: FakeDatabricks, clock: Clock | None = None, **options: Any) -> WorkspaceClient:
+    """databricks-sdk's client for the fake (the PAT unless other credentials are given)."""
+    if not {"token", "client_id", "profile", "auth_type"} & set(options):
+        options["token"] = fake.token
+    config = Config(host=fake.url, clock=clock or RecordingClock(), **options)
+    return WorkspaceClient(config=config)
+
+
+def sent_to(fake: FakeDatabricks, path: str) -> list[Any]:
+    return [r for r in fake.requests if r.path == path]
+
+
+def test_databricks_sdk_executes_and_follows_inline_chunks(dbx: FakeDatabricks) -> None:
+    dbx.add_table(
+        r"FROM sales\.orders",
+        [("id", "BIGINT"), ("amount", "DECIMAL(10,2)"), ("day", "DATE"),
+         ("at", "TIMESTAMP"), ("tags", "ARRAY<STRING>"), ("ok", "BOOLEAN")],
+        [(n, Decimal(n) / 4, date(2024, 5, n + 1), datetime(2024, 5, 1, n, tzinfo=timezone.utc),
+          ["a", str(n)], n % 2 == 0) for n in range(5)],
+        rows_per_chunk=2,
+    )  # fmt: skip
+    w = workspace(dbx)
+    response = w.statement_execution.execute_statement(
+        statement="SELECT * FROM sales.orders",
+        warehouse_id=dbx.warehouse_id,
+        catalog="main",
+        schema="sales",
+        wait_timeout="30s",
+    )
+    assert response.status is not None
+    assert response.status.state == StatementState.SUCCEEDED
+    manifest, result = response.manifest, response.result
+    assert manifest is not None
+    assert manifest.schema is not None
+    assert result is not None
+    assert (manifest.total_chunk_count, manifest.total_row_count, manifest.truncated) == (
+        3,
+        5,
+        False,
+    )
+    columns = manifest.schema.columns or []
+    assert [(c.name, c.type_name, c.type_text) for c in columns] == [
+        ("id", ColumnInfoTypeName.LONG, "BIGINT"),
+        ("amount", ColumnInfoTypeName.DECIMAL, "DECIMAL(10,2)"),
+        ("day", ColumnInfoTypeName.DATE, "DATE"),
+        ("at", ColumnInfoTypeName.TIMESTAMP, "TIMESTAMP"),
+        ("tags", ColumnInfoTypeName.ARRAY, "ARRAY<STRING>"),
+        ("ok", ColumnInfoTypeName.BOOLEAN, "BOOLEAN"),
+    ]
+    assert (columns[1].type_precision, columns[1].type_scale) == (10, 2)
+    rows = list(result.data_array or [])
+    next_index = result.next_chunk_index
+    assert response.statement_id is not None
+    while next_index is not None:
+        data = w.statement_execution.get_statement_result_chunk_n(response.statement_id, next_index)
+        rows += data.data_array or []
+        next_index = data.next_chunk_index
+    assert rows[0] == ["0", "0.00", "2024-05-01", "2024-05-01T00:00:00.000Z", '["a","0"]', "true"]
+    assert rows[4] == ["4", "1.00", "2024-05-05", "2024-05-01T04:00:00.000Z", '["a","4"]', "true"]
+    assert len(rows) == 5
+
+    metadata, execute, *chunks = dbx.requests
+    assert metadata.path == "/.well-known/databricks-config"  # read when the Config is built
+    assert "Authorization" not in metadata.headers
+    chunk_path = f"{STATEMENTS}/{response.statement_id}/result/chunks"
+    assert [c.path for c in chunks] == [f"{chunk_path}/1", f"{chunk_path}/2"]
+    assert execute.headers["Authorization"] == f"Bearer {dbx.token}"
+    assert execute.headers["Content-Type"] == "application/json"
+    assert execute.headers["Accept"] == "application/json"
+    assert f"databricks-sdk-py/{databricks_sdk_version}" in execute.headers["User-Agent"]
+    assert "auth/pat" in execute.headers["User-Agent"]
+    assert execute.headers["X-Databricks-Workspace-Id"] == dbx.workspace_id  # from the metadata
+    assert execute.json() == {
+        "catalog": "main",
+        "schema": "sales",
+        "statement": "SELECT * FROM sales.orders",
+        "wait_timeout": "30s",
+        "warehouse_id": dbx.warehouse_id,
+    }
+    assert dbx.connections == 2  # the metadata probe has its own session; the API calls share one
+
+
+def test_databricks_sdk_polls_an_asynchronous_statement(dbx: FakeDatabricks) -> None:
+    dbx.add_table("slow", [("n", "INT")], [(7,)], pending_polls=1, running_polls=2)
+    w = workspace(dbx)
+    response = w.statement_execution.execute_statement(
+        statement="SELECT n FROM slow", warehouse_id=dbx.warehouse_id, wait_timeout="0s"
+    )
+    assert response.status is not None
+    assert response.status.state == StatementState.PENDING
+    assert response.statement_id is not None
+    states = []
+    while True:  # the Python SDK has no waiter for statements: callers poll
+        polled = w.statement_execution.get_statement(response.statement_id)
+        assert polled.status is not None
+        assert polled.status.state is not None
+        states.append(polled.status.state.value)
+        if polled.status.state not in (StatementState.PENDING, StatementState.RUNNING):
+            break
+    assert states == ["PENDING", "RUNNING", "RUNNING", "SUCCEEDED"]
+    assert polled.result is not None
+    assert polled.result.data_array == [["7"]]
+    assert dbx.statement(response.statement_id).polls == 4
+
+
+def test_databricks_sdk_cancels_and_sees_canceled(dbx: FakeDatabricks) -> None:
+    dbx.add_table("forever", [("n", "INT")], [(1,)], running_polls=1000)
+    w = workspace(dbx)
+    response = w.statement_execution.execute_statement(
+        statement="SELECT * FROM forever", warehouse_id=dbx.warehouse_id, wait_timeout="0s"
+    )
+    assert response.statement_id is not None
+    w.statement_execution.get_statement(response.statement_id)
+    w.statement_execution.cancel_execution(response.statement_id)  # empty 200 body
+    polled = w.statement_execution.get_statement(response.statement_id)
+    assert polled.status is not None
+    assert polled.status.state == StatementState.CANCELED
+    info = dbx.statement(response.statement_id)
+    assert (info.cancels, info.canceled_by, info.polls) == (1, "client", 2)
+    [cancel] = sent_to(dbx, f"{STATEMENTS}/{response.statement_id}/cancel")
+    assert cancel.method == "POST"
+
+
+def test_databricks_sdk_synchronous_mode_cancels_on_wait_timeout() -> None:
+    with FakeDatabricks(time_scale=0.002) as fake:  # a 5 s wait lasts 10 ms
+        fake.add_table("long", [("n", "INT")], [(1,)], running_seconds=600)
+        w = workspace(fake)
+        response = w.statement_execution.execute_statement(
+            statement="SELECT * FROM long",
+            warehouse_id=fake.warehouse_id,
+            wait_timeout="5s",
+            on_wait_timeout=ExecuteStatementRequestOnWaitTimeout.CANCEL,
+        )
+        assert response.status is not None
+        assert response.status.state == StatementState.CANCELED
+        assert fake.last_statement.canceled_by == "wait_timeout"
+
+
+def test_databricks_sdk_reports_a_failed_statement_as_a_200(dbx: FakeDatabricks) -> None:
+    dbx.fail_statement(r"^SELEC ", message="[PARSE_SYNTAX_ERROR] Syntax error at or near 'SELEC'. "
+                       "SQLSTATE: 42601", sql_state="42601")  # fmt: skip
+    response = workspace(dbx).statement_execution.execute_statement(
+        statement="SELEC 1", warehouse_id=dbx.warehouse_id
+    )
+    status = response.status
+    assert status is not None
+    assert status.error is not None
+    assert status.state == StatementState.FAILED
+    assert status.sql_state == "42601"
+    assert status.error.error_code == ServiceErrorCode.BAD_REQUEST
+    assert status.error.message is not None
+    assert status.error.message.startswith("[PARSE_SYNTAX_ERROR]")
+    assert response.manifest is None
+    assert response.result is None
+
+
+def test_databricks_sdk_sends_named_parameters_as_values(dbx: FakeDatabricks) -> None:
+    dbx.add_table(
+        r"WHERE region = :region AND day >= :since",
+        [("region", "STRING"), ("since", "DATE"), ("limit", "INT")],
+        lambda p: [(p["region"], p["since"], p["limit"])],
+    )
+    response = workspace(dbx).statement_execution.execute_statement(
+        statement="SELECT * FROM t WHERE region = :region AND day >= :since LIMIT :limit",
+        warehouse_id=dbx.warehouse_id,
+        parameters=[
+            StatementParameterListItem(name="region", value="EU'; --"),
+            StatementParameterListItem(name="since", value="2024-05-01", type="DATE"),
+            StatementParameterListItem(name="limit", value="10", type="INT"),
+        ],
+    )
+    assert response.result is not None
+    assert response.result.data_array == [["EU'; --", "2024-05-01", "10"]]
+    [execute] = sent_to(dbx, STATEMENTS)
+    assert execute.json()["parameters"] == [
+        {"name": "region", "value": "EU'; --"},
+        {"name": "since", "type": "DATE", "value": "2024-05-01"},
+        {"name": "limit", "type": "INT", "value": "10"},
+    ]
+
+
+def test_databricks_sdk_external_links_are_downloaded_without_authorization(
+    dbx: FakeDatabricks,
+) -> None:
+    dbx.add_table("big", [("n", "INT"), ("s", "STRING")], [(n, f"row {n}") for n in range(5)],
+                  rows_per_chunk=2)  # fmt: skip
+    w = workspace(dbx)
+    response = w.statement_execution.execute_statement(
+        statement="SELECT * FROM big",
+        warehouse_id=dbx.warehouse_id,
+        disposition=Disposition.EXTERNAL_LINKS,
+        format=Format.JSON_ARRAY,
+    )
+    assert response.manifest is not None
+    assert response.result is not None
+    assert response.manifest.total_byte_count is not None
+    assert response.statement_id is not None
+    links = list(response.result.external_links or [])
+    assert response.result.data_array is None
+    while links[-1].next_chunk_index is not None:
+        chunk = w.statement_execution.get_statement_result_chunk_n(
+            response.statement_id, links[-1].next_chunk_index
+        )
+        links += chunk.external_links or []
+    assert [link.chunk_index for link in links] == [0, 1, 2]
+    rows: list[list[str]] = []
+    with requests.Session() as storage:  # a plain client: no Databricks credentials
+        storage.trust_env = False
+        for link in links:
+            assert link.external_link is not None
+            assert link.expiration is not None
+            reply = storage.get(link.external_link, headers=link.http_headers or {})
+            assert reply.status_code == 200
+            assert len(reply.content) == link.byte_count
+            rows += reply.json()
+        assert links[0].external_link is not None
+        refused = storage.get(
+            links[0].external_link, headers={"Authorization": f"Bearer {dbx.token}"}
+        )
+    assert rows == [[str(n), f"row {n}"] for n in range(5)]
+    assert refused.status_code == 400
+    assert dbx.statement(response.statement_id).downloads == 3
+    sdk_paths = [
+        r.path for r in dbx.requests if "databricks-sdk-py" in r.headers.get("User-Agent", "")
+    ]
+    assert not any(p.startswith("/storage/") for p in sdk_paths)  # the SDK never downloads
+
+
+def test_databricks_sdk_retries_429_and_503_after_retry_after(dbx: FakeDatabricks) -> None:
+    clock = RecordingClock()
+    w = workspace(dbx, clock)
+    dbx.throttle_next(2, retry_after=2, path=STATEMENTS)
+    dbx.fail_next(1, 429, path=STATEMENTS)  # no Retry-After: the SDK waits 1 s
+    dbx.throttle_next(1, retry_after=0.5, path=STATEMENTS)  # not an integer: 1 s, as if missing
+    dbx.fail_next(1, 503, headers={"Retry-After": "0"}, path=STATEMENTS)
+    response = w.statement_execution.execute_statement(
+        statement="SELECT 1", warehouse_id=dbx.warehouse_id
+    )
+    assert response.status is not None
+    assert response.status.state == StatementState.SUCCEEDED
+    assert len(sent_to(dbx, STATEMENTS)) == 6
+    assert len(dbx.statements) == 1  # the retries did not run the statement twice
+    assert len(clock.slept) == 5
+    for slept, retry_after in zip(clock.slept, [2, 2, 1, 1, 0], strict=True):
+        assert retry_after <= slept < retry_after + 1  # Retry-After + random()
+    assert dbx.connections == 2  # the metadata probe's, and one kept alive through the retries
+
+
+def test_databricks_sdk_retries_transient_messages_but_not_other_5xx(dbx: FakeDatabricks) -> None:
+    clock = RecordingClock()
+    w = workspace(dbx, clock)
+    dbx.error_next(2, 500, message="Unexpected error", path="/api/")
+    w.statement_execution.execute_statement(statement="SELECT 1", warehouse_id=dbx.warehouse_id)
+    assert [int(s) for s in clock.slept] == [1, 2]  # min(10, attempt) + random()
+    dbx.fail_next(1, 500, path="/api/")
+    with pytest.raises(dbx_errors.InternalError, match="Internal error"):
+        w.statement_execution.execute_statement(statement="SELECT 1", warehouse_id=dbx.warehouse_id)
+    dbx.fail_next(1, 502, path="/api/")
+    with pytest.raises(dbx_errors.base.DatabricksError):
+        w.statement_execution.execute_statement(statement="SELECT 1", warehouse_id=dbx.warehouse_id)
+    assert len(clock.slept) == 2
+
+
+def test_databricks_sdk_gives_up_at_its_retry_deadline(dbx: FakeDatabricks) -> None:
+    clock = RecordingClock()
+    w = workspace(dbx, clock, retry_timeout_seconds=5)
+    dbx.throttle_next(10, retry_after=3, path=STATEMENTS)
+    with pytest.raises(TimeoutError, match="Timed out after 0:00:05") as caught:
+        w.statement_execution.execute_statement(statement="SELECT 1", warehouse_id=dbx.warehouse_id)
+    assert isinstance(caught.value.__cause__, dbx_errors.TooManyRequests)
+    assert isinstance(caught.value.__cause__, dbx_errors.RequestLimitExceeded)
+    # attempt, sleep 3-4 s, attempt, sleep 3-4 s: past the deadline (it sleeps after the last)
+    assert len(sent_to(dbx, STATEMENTS)) == len(clock.slept) == 2
+
+
+@pytest.mark.parametrize(
+    ("status", "shape", "code", "message", "expected"),
+    [
+        (400, "standard", "INVALID_PARAMETER_VALUE", "bad", dbx_errors.InvalidParameterValue),
+        (404, "standard", "RESOURCE_DOES_NOT_EXIST", "gone", dbx_errors.ResourceDoesNotExist),
+        (404, "standard", "NOT_FOUND", "gone", dbx_errors.NotFound),
+        (400, "text", "INVALID_STATE", "not yet", dbx_errors.InvalidState),
+        (409, "legacy", None, "exists already", dbx_errors.ResourceConflict),
+        (401, "html", None, "Unauthorized", dbx_errors.Unauthenticated),
+        (403, "numeric", None, "Invalid access token.", dbx_errors.PermissionDenied),
+        (504, "empty", None, "Gateway Timeout", dbx_errors.DeadlineExceeded),
+        (501, "standard", None, "The operation is not implemented.", dbx_errors.NotImplemented),
+        (499, "standard", None, "The operation was cancelled by the caller.",
+         dbx_errors.Cancelled),
+        (400, "standard", "ABORTED", "race", dbx_errors.Aborted),  # the code wins over 400
+    ],
+)  # fmt: skip
+def test_databricks_sdk_maps_every_error_shape(
+    dbx: FakeDatabricks,
+    status: int,
+    shape: Any,
+    code: str | None,
+    message: str,
+    expected: type[Exception],
+) -> None:
+    w = workspace(dbx)
+    dbx.error_next(1, status, shape=shape, error_code=code, message=message, path=STATEMENTS)
+    with pytest.raises(expected) as caught:
+        w.statement_execution.get_statement("01ef-any")
+    assert type(caught.value) is expected
+    assert str(caught.value).startswith(message.rstrip("."))  # 401/403 get config info appended
+    assert len(sent_to(dbx, f"{STATEMENTS}/01ef-any")) == 1  # none of these is retried
+
+
+def test_databricks_sdk_against_the_real_checks(dbx: FakeDatabricks) -> None:
+    w = workspace(dbx)
+    with pytest.raises(dbx_errors.InvalidParameterValue, match="wait_timeout"):
+        w.statement_execution.execute_statement(
+            statement="SELECT 1", warehouse_id=dbx.warehouse_id, wait_timeout="60s"
+        )
+    with pytest.raises(dbx_errors.ResourceDoesNotExist):
+        w.statement_execution.execute_statement(statement="SELECT 1", warehouse_id="unknown")
+    with pytest.raises(dbx_errors.NotFound):
+        w.statement_execution.get_statement("01ef-unknown")
+    with pytest.raises(dbx_errors.PermissionDenied, match=r"^Invalid access token"):
+        workspace(dbx, token="dapi-wrong").statement_execution.get_statement("01ef-unknown")
+
+
+def test_databricks_sdk_oauth_m2m(dbx: FakeDatabricks) -> None:
+    w = workspace(dbx, client_id=dbx.client_id, client_secret=dbx.client_secret)
+    assert w.config.auth_type == "oauth-m2m"
+    for _ in range(2):
+        w.statement_execution.execute_statement(statement="SELECT 1", warehouse_id=dbx.warehouse_id)
+    paths = [r.path for r in dbx.requests]
+    assert paths[:3] == [
+        "/.well-known/databricks-config",
+        "/oidc/.well-known/oauth-authorization-server",
+        "/oidc/v1/token",
+    ]
+    [token_request] = sent_to(dbx, "/oidc/v1/token")  # cached for the second call
+    assert (
+        token_request.headers["Authorization"]
+        == "Basic " + base64.b64encode(f"{dbx.client_id}:{dbx.client_secret}".encode()).decode()
+    )
+    assert parse_qs(token_request.body.decode()) == {
+        "grant_type": ["client_credentials"],
+        "scope": ["all-apis"],
+    }
+    [issued] = dbx.issued
+    assert {r.headers["Authorization"] for r in sent_to(dbx, STATEMENTS)} == {
+        f"Bearer {issued.access_token}"
+    }
+    dbx.expire_access_tokens()  # the SDK cannot know: its cached token is now refused, no retry
+    with pytest.raises(dbx_errors.PermissionDenied):
+        w.statement_execution.execute_statement(statement="SELECT 1", warehouse_id=dbx.warehouse_id)
+
+
+def test_databricks_sdk_refreshes_short_lived_m2m_tokens(dbx: FakeDatabricks) -> None:
+    dbx.expires_in = 30  # the SDK treats a token as expired 40 s early: every call refreshes
+    w = workspace(dbx, client_id=dbx.client_id, client_secret=dbx.client_secret)
+    for _ in range(3):
+        w.statement_execution.execute_statement(statement="SELECT 1", warehouse_id=dbx.warehouse_id)
+    assert len(dbx.issued) == 3  # fetched on first use, not when the client is built
+    authorizations = [r.headers["Authorization"] for r in sent_to(dbx, STATEMENTS)]
+    assert authorizations == [f"Bearer {t.access_token}" for t in dbx.issued]
+    wrong = workspace(dbx, client_id=dbx.client_id, client_secret="wrong")  # no token yet
+    with pytest.raises(ValueError, match="invalid_client: Client authentication failed"):
+        wrong.statement_execution.get_statement("01ef-any")
+
+
+# The SDK's `databricks-cli` auth runs `databricks auth token` and trusts its JSON; the real CLI
+# is a Go binary that is not on PyPI, so this stand-in does what the CLI does with its v1 token
+# cache (cloud-apis.md B2): find the login, refresh an expired access token at the workspace's
+# OIDC token endpoint with client_id=databricks-cli, write the cache back, print the token.
+STUB_CLI = """#!{python}
+import configparser, json, os, sys, time, urllib.error, urllib.parse, urllib.request
+from datetime import datetime, timezone
+
+args = sys.argv[1:]
+if args[:1] == ["version"]:
+    print(json.dumps({{"Version": "0.250.0", "Major": 0, "Minor": 250, "Patch": 0}}))
+    sys.exit(0)
+assert args[:2] == ["auth", "token"], args
+options = dict(zip(args[2::2], args[3::2]))
+home = os.path.expanduser("~")
+cache_path = os.path.join(home, ".databricks", "token-cache.json")
+with open(cache_path) as handle:
+    cache = json.load(handle)
+if cache.get("version") != 1:
+    sys.exit("token cache needs version 1")
+if "--profile" in options:
+    profiles = configparser.ConfigParser()
+    profiles.read(os.environ.get("DATABRICKS_CONFIG_FILE", os.path.join(home, ".databrickscfg")))
+    host = profiles[options["--profile"]]["host"]
+    key = options["--profile"] if options["--profile"] in cache["tokens"] else host
+else:
+    host = key = options["--host"]
+entry = cache["tokens"][key]
+expiry = datetime.strptime(entry["expiry"][:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
+if expiry.timestamp() <= time.time() + 40:
+    with urllib.request.urlopen(host + "/oidc/.well-known/oauth-authorization-server") as reply:
+        endpoint = json.load(reply)["token_endpoint"]
+    form = urllib.parse.urlencode({{"grant_type": "refresh_token", "client_id": "databricks-cli",
+                                   "refresh_token": entry["refresh_token"]}}).encode()
+    try:
+        with urllib.request.urlopen(urllib.request.Request(endpoint, data=form)) as reply:
+            token = json.load(reply)
+    except urllib.error.HTTPError as error:
+        sys.exit("refresh failed: " + error.read().decode())
+    expires = datetime.fromtimestamp(time.time() + token["expires_in"], timezone.utc)
+    entry = dict(entry, access_token=token["access_token"],
+                 refresh_token=token.get("refresh_token", entry["refresh_token"]),
+                 expiry=expires.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+    cache["tokens"][key] = cache["tokens"][host] = entry
+    with open(cache_path, "w") as handle:
+        json.dump(cache, handle)
+expiry = datetime.strptime(entry["expiry"][:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
+print(json.dumps({{"access_token": entry["access_token"], "token_type": "Bearer",
+                  "expiry": expiry.astimezone().isoformat(timespec="microseconds")}}))
+"""
+
+
+def stub_cli(directory: Path) -> Path:
+    path = directory / "databricks"
+    path.write_text(STUB_CLI.format(python=sys.executable))
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    return path
+
+
+def test_databricks_sdk_cli_auth_refreshes_through_the_fake(
+    dbx: FakeDatabricks, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config_file = dbx.write_databrickscfg(tmp_path / ".databrickscfg", profile="dev",
+                                          auth_type="databricks-cli")  # fmt: skip
+    cache = dbx.write_token_cache(tmp_path / ".databricks" / "token-cache.json", expired=True)
+    stale = json.loads(cache.read_text())["tokens"][dbx.url]
+    monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(config_file))
+    w = WorkspaceClient(config=Config(profile="dev", databricks_cli_path=str(stub_cli(tmp_path)),
+                                      clock=RecordingClock()))  # fmt: skip
+    assert w.config.auth_type == "databricks-cli"
+    assert w.config.host == dbx.url
+    assert w.config.warehouse_id == dbx.warehouse_id  # read from the profile
+    response = w.statement_execution.execute_statement(
+        statement="SELECT 1", warehouse_id=w.config.warehouse_id
+    )
+    assert response.status is not None
+    assert response.status.state == StatementState.SUCCEEDED
+    [refresh] = sent_to(dbx, "/oidc/v1/token")
+    assert parse_qs(refresh.body.decode()) == {
+        "grant_type": ["refresh_token"],
+        "client_id": ["databricks-cli"],
+        "refresh_token": [stale["refresh_token"]],
+    }
+    fresh = json.loads(cache.read_text())["tokens"][dbx.url]
+    assert fresh["access_token"] == dbx.issued[-1].access_token != stale["access_token"]
+    [execute] = sent_to(dbx, STATEMENTS)
+    assert execute.headers["Authorization"] == f"Bearer {fresh['access_token']}"
+    assert "auth/databricks-cli" in execute.headers["User-Agent"]
+
+    dbx.write_token_cache(cache, expired=True)
+    dbx.revoke_refresh_tokens()  # the user must log in again
+    with pytest.raises(ValueError, match="Refresh token is invalid"):
+        WorkspaceClient(config=Config(profile="dev", databricks_cli_path=str(stub_cli(tmp_path))))
+
+
+def test_databricks_sdk_over_https_with_the_test_ca(monkeypatch: pytest.MonkeyPatch) -> None:
+    with FakeDatabricks(tls=True) as fake:
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", fake.ca_path)  # requests' trust store
+        response = workspace(fake).statement_execution.execute_statement(
+            statement="SELECT 1", warehouse_id=fake.warehouse_id
+        )
+        assert response.result is not None
+        assert response.result.data_array == [["1"]]
+        assert fake.requests[0].path == "/.well-known/databricks-config"

@@ -1,0 +1,273 @@
+"""aadap.Databricks against FakeDatabricks (real HTTP on loopback): statements, chunks,
+external links, typed values, parameters, cancellation, credential resolution, token-cache
+refresh, throttling, malformed answers, secrets, execution records."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import aadap
+from aadap.testing.databricks import FakeDatabricks
+
+
+@pytest.fixture
+def dbx() -> Iterator[FakeDatabricks]:
+    with FakeDatabricks() as fake:
+        yield fake
+
+
+def client(fake: FakeDatabricks, tmp_path: Path | None = None, **options: Any) -> aadap.Databricks:
+    options.setdefault("token", fake.token)
+    options.setdefault("warehouse_id", fake.warehouse_id)
+    options.setdefault("environment", {})
+    options.setdefault("time", aadap.ManualTime())
+    return aadap.Databricks(fake.url, home=tmp_path or "/nonexistent", **options)
+
+
+TYPED = [
+    ("i", "INT"),
+    ("b", "BIGINT"),
+    ("d", "DOUBLE"),
+    ("m", "DECIMAL(10,2)"),
+    ("ok", "BOOLEAN"),
+    ("day", "DATE"),
+    ("at", "TIMESTAMP"),
+    ("s", "STRING"),
+    ("tags", "ARRAY<STRING>"),
+    ("attrs", "MAP<STRING,INT>"),
+    ("point", "STRUCT<x: INT, y: INT>"),
+]
+ROW = (
+    7,
+    2**40,
+    1.25,
+    Decimal("12.34"),
+    True,
+    dt.date(2024, 5, 1),
+    dt.datetime(2024, 5, 1, 10, 0, 0, 500000, tzinfo=dt.timezone.utc),
+    "héllo",
+    ["a", "b"],
+    {"k": 1},
+    {"x": 1, "y": 2},
+)
+
+
+def test_typed_values_and_nulls(dbx: FakeDatabricks) -> None:
+    dbx.add_table("FROM typed", TYPED, [ROW, (None,) * len(TYPED)])
+    result = client(dbx).sql("SELECT * FROM typed")
+    assert result.columns == [name for name, _ in TYPED]
+    assert result.rows[0] == ROW
+    assert result.rows[1] == (None,) * len(TYPED)
+    assert len(result) == 2
+    assert result.platform == "databricks"
+    assert result.statement_id
+    frame = result.to_pandas()
+    assert str(frame["i"].dtype) == "Int64"
+    assert str(frame["ok"].dtype) == "boolean"
+    assert str(frame["at"].dtype).startswith("datetime64")
+    assert frame["at"].dt.tz is not None
+    assert frame["m"][0] == Decimal("12.34")
+    table = result.to_arrow()
+    assert table.num_rows == 2
+    assert table.column("b").to_pylist() == [2**40, None]
+
+
+def test_chunks_are_reassembled_in_order(dbx: FakeDatabricks) -> None:
+    dbx.add_table(
+        "FROM numbers", [("n", "BIGINT")], [(n,) for n in range(2500)], rows_per_chunk=300
+    )
+    seen: list[aadap.databricks.SqlProgress] = []
+    result = client(dbx).sql("SELECT n FROM numbers", progress=seen.append)
+    assert [r[0] for r in result.rows] == list(range(2500))
+    assert dbx.last_statement.chunk_requests == 8  # chunk 0 came with the answer
+    assert seen[-1].chunks_fetched == seen[-1].chunk_count == 9
+
+
+def test_external_links_are_downloaded_without_the_token(dbx: FakeDatabricks) -> None:
+    dbx.add_table("FROM big", [("n", "BIGINT"), ("s", "STRING")],
+                  [(n, f"row {n}") for n in range(5000)], rows_per_chunk=1000)  # fmt: skip
+    result = client(dbx).sql("SELECT * FROM big", external_links=True)
+    assert len(result) == 5000
+    assert result.rows[4999] == (4999, "row 4999")
+    assert dbx.last_statement.disposition == "EXTERNAL_LINKS"
+    assert dbx.last_statement.downloads == 5  # the fake refuses downloads with Authorization
+
+
+def test_parameters_travel_as_values_never_spliced(dbx: FakeDatabricks) -> None:
+    def lookup(params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        return [(params["name"], params["n"], params["when"], params["nothing"])]
+
+    dbx.add_table(
+        r"WHERE name = :name",
+        [("name", "STRING"), ("n", "BIGINT"), ("when", "DATE"), ("nothing", "STRING")],
+        lookup,
+    )
+    evil = "x'; DROP TABLE users; --"
+    statement = "SELECT * FROM t WHERE name = :name AND n = :n AND d = :when AND z = :nothing"
+    result = client(dbx).sql(
+        statement, {"name": evil, "n": 5, "when": dt.date(2024, 1, 2), "nothing": None}
+    )
+    assert result.rows == [(evil, 5, dt.date(2024, 1, 2), None)]
+    sent = dbx.last_statement
+    assert sent.statement == statement
+    assert sent.parameter_values == {"name": evil, "n": "5", "when": "2024-01-02", "nothing": None}
+    assert {p.name: p.type for p in sent.parameters}["n"] == "BIGINT"
+    with pytest.raises(aadap.InvalidTypeError):
+        client(dbx).sql(statement, {"name": object()})
+
+
+def test_a_failed_statement_carries_sql_state(dbx: FakeDatabricks) -> None:
+    dbx.fail_statement("^import ", error_code="BAD_REQUEST",
+                       message="[PARSE_SYNTAX_ERROR] Syntax error at or near 'import'.",
+                       sql_state="42601")  # fmt: skip
+    with pytest.raises(aadap.RemoteError) as caught:
+        client(dbx).sql("import os")
+    assert caught.value.sql_state == "42601"
+    assert caught.value.code == "BAD_REQUEST"
+    assert "PARSE_SYNTAX_ERROR" in str(caught.value)
+
+
+def test_a_timeout_cancels_the_statement(dbx: FakeDatabricks) -> None:
+    dbx.add_table("FROM slow", [("n", "INT")], [(1,)], running_seconds=3600)
+    time_ = aadap.ManualTime()
+    with pytest.raises(aadap.PlatformTimeoutError):
+        client(dbx, time=time_).sql("SELECT n FROM slow", timeout=30)
+    info = dbx.last_statement
+    assert info.cancels == 1
+    assert info.canceled_by == "client"
+    assert sum(time_.sleeps) <= 30.0001
+    # submitted without waiting, so the id to cancel is known at once
+    assert info.wait_timeout == "0s"
+    assert info.on_wait_timeout == "CONTINUE"
+
+
+def test_ctrl_c_cancels_the_statement(dbx: FakeDatabricks) -> None:
+    import _thread
+
+    dbx.add_table("FROM slow", [("n", "INT")], [(1,)], running_seconds=3600)
+    timer = threading.Timer(0.5, _thread.interrupt_main)
+    started = time.monotonic()
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        client(dbx, time=None).sql("SELECT n FROM slow", timeout=300)
+    timer.join()
+    assert time.monotonic() - started < 3
+    assert dbx.last_statement.cancels == 1
+
+
+def test_throttling_is_retried_on_the_servers_delay(dbx: FakeDatabricks) -> None:
+    dbx.add_table("SELECT 1", [("one", "INT")], [(1,)])
+    time_ = aadap.ManualTime()
+    dbx.throttle_next(2, retry_after=3)
+    assert client(dbx, time=time_).sql("SELECT 1").rows == [(1,)]
+    assert time_.sleeps[:2] == [3.0, 3.0]
+
+
+def test_malformed_answers_and_refused_tokens_are_typed(dbx: FakeDatabricks) -> None:
+    dbx.add_table("SELECT 1", [("one", "INT")], [(1,)])
+    dbx.malformed_next(1)
+    with pytest.raises(aadap.RemoteError, match="malformed JSON"):
+        client(dbx).sql("SELECT 1")
+    with pytest.raises(aadap.AuthenticationError, match="Invalid access token"):
+        client(dbx, token="dapi-wrong-0000").sql("SELECT 1")
+    with pytest.raises(aadap.NotFoundError):
+        client(dbx, warehouse_id="nope").sql("SELECT 1")
+    with pytest.raises(aadap.InvalidArgumentError):
+        client(dbx).sql("   ")
+
+
+def test_secrets_stay_out_of_errors_logs_and_reprs(
+    dbx: FakeDatabricks, caplog: pytest.LogCaptureFixture
+) -> None:
+    dbx.add_table("SELECT 1", [("one", "INT")], [(1,)])
+    previous = aadap.get_log_level()
+    aadap.route_logs_to_python()
+    aadap.set_log_level("DEBUG")
+    try:
+        with caplog.at_level(logging.DEBUG):
+            c = client(dbx)
+            c.sql("SELECT 1")
+            dbx.fail_next(1, status=500, body={"error_code": "X", "message": dbx.token})
+            with pytest.raises(aadap.RemoteError) as caught:
+                c.sql("SELECT 1")
+    finally:
+        aadap.set_log_level(previous)
+        aadap.route_logs_to_python(False)
+    assert dbx.token not in caplog.text
+    assert "http.exchange" in caplog.text
+    assert dbx.token not in str(caught.value)
+    assert dbx.token not in repr(c)
+
+
+def test_credentials_from_files_and_environment(dbx: FakeDatabricks, tmp_path: Path) -> None:
+    dbx.add_table("SELECT 1", [("one", "INT")], [(1,)])
+    dbx.write_databrickscfg(tmp_path / ".databrickscfg", profile="dev")
+    dbx.write_databrickscfg(tmp_path / ".databrickscfg", profile="sp", auth_type="oauth-m2m")
+    env = {"DATABRICKS_CONFIG_PROFILE": "dev"}
+    c = aadap.Databricks(home=tmp_path, environment=env)
+    assert (c.host, c.warehouse_id, c.auth_method) == (dbx.url, dbx.warehouse_id, "pat")
+    assert c.sql("SELECT 1").rows == [(1,)]
+    m2m = aadap.Databricks(home=tmp_path, environment={}, profile="sp")
+    assert m2m.auth_method == "oauth-m2m"
+    assert m2m.sql("SELECT 1").rows == [(1,)]
+    with pytest.raises(aadap.ConfigurationError, match="tried"):
+        aadap.Databricks(dbx.url, home=tmp_path / "empty", environment={})
+    env_m2m = {"DATABRICKS_CLIENT_ID": dbx.client_id, "DATABRICKS_CLIENT_SECRET": dbx.client_secret}
+    from_env = aadap.Databricks(
+        dbx.url, home=tmp_path / "empty", environment=env_m2m, warehouse_id=dbx.warehouse_id
+    )
+    assert from_env.auth_method == "oauth-m2m"
+    assert from_env.sql("SELECT 1").rows == [(1,)]
+
+
+def test_the_cli_token_cache_is_refreshed_and_written_back(
+    dbx: FakeDatabricks, tmp_path: Path
+) -> None:
+    dbx.add_table("SELECT 1", [("one", "INT")], [(1,)])
+    cache = dbx.write_token_cache(tmp_path / ".databricks" / "token-cache.json", expired=True)
+    before = json.loads(cache.read_text())["tokens"][dbx.url]["access_token"]
+    c = aadap.Databricks(dbx.url, home=tmp_path, environment={}, warehouse_id=dbx.warehouse_id)
+    assert c.auth_method == "databricks-cli"
+    assert c.sql("SELECT 1").rows == [(1,)]
+    after = json.loads(cache.read_text())["tokens"][dbx.url]
+    assert after["access_token"] != before
+    assert (cache.stat().st_mode & 0o777) == 0o600
+    dbx.revoke_refresh_tokens()
+    dbx.expire_access_tokens()
+    with pytest.raises(aadap.AuthenticationError, match=r"Refresh token is invalid|invalid_grant"):
+        c.sql("SELECT 1")
+
+
+def test_executions_of_a_task_are_recorded(dbx: FakeDatabricks) -> None:
+    dbx.add_table("SELECT 1", [("one", "INT")], [(1,)])
+    dbx.fail_statement("SELECT 2", error_code="BAD_REQUEST", message="no", sql_state="42000")
+    engine = aadap.Engine.open("sqlite:///:memory:")
+    task = engine.create_task("Count", platform="databricks")
+    c = client(dbx, engine=engine)
+    c.sql("SELECT 1", task_id=task.id)
+    with pytest.raises(aadap.RemoteError):
+        c.sql("SELECT 2", task_id=task.id)
+    runs = engine.executions(task.id)
+    assert [r.status for r in runs] == ["SUCCESS", "FAILED"]
+    assert runs[0].platform == "databricks"
+
+
+def test_production_targets_never_fall_back_to_sandbox(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AADAP_DATABRICKS_HOST", "https://sandbox.example")
+    aadap.get_settings.cache_clear()
+    try:
+        with pytest.raises(aadap.ConfigurationError, match="PRODUCTION"):
+            aadap.Databricks.from_settings(target="PRODUCTION")
+    finally:
+        monkeypatch.undo()
+        aadap.get_settings.cache_clear()
