@@ -1,6 +1,7 @@
 // The Databricks client (platforms.md §4, cloud-apis.md B1, B3): SQL through the Statement
-// Execution API 2.0 — submit with a short wait, poll with the Databricks backoff until a
-// terminal state or the caller's timeout, cancel the statement on timeout or interruption,
+// Execution API 2.0 — submit without waiting (so the statement id is known at once), poll
+// from 100 ms doubling to 10 s until a terminal state or the caller's timeout, cancel the
+// statement on timeout or interruption,
 // follow every chunk (inline, or EXTERNAL_LINKS downloaded without the Authorization header),
 // and hold the rows column by column (SqlResultTable). Requests are retried per
 // RetryPolicy::databricks(); a refused token is renewed once; errors of every shape the service
