@@ -271,3 +271,33 @@ def test_production_targets_never_fall_back_to_sandbox(monkeypatch: pytest.Monke
     finally:
         monkeypatch.undo()
         aadap.get_settings.cache_clear()
+
+
+def test_the_sdk_sees_the_same_rows(dbx: FakeDatabricks) -> None:
+    from databricks.sdk import WorkspaceClient
+
+    dbx.add_table("FROM typed", TYPED, [ROW, (None,) * len(TYPED)], rows_per_chunk=1)
+    ours = client(dbx).sql("SELECT * FROM typed")
+    sdk = WorkspaceClient(host=dbx.url, token=dbx.token)
+    api = sdk.statement_execution
+    answer = api.execute_statement(statement="SELECT * FROM typed", warehouse_id=dbx.warehouse_id)
+    while answer.status is not None and str(answer.status.state) in (
+        "StatementState.PENDING",
+        "StatementState.RUNNING",
+    ):
+        time.sleep(0.05)
+        answer = api.get_statement(answer.statement_id)
+    assert answer.result is not None and answer.statement_id is not None
+    texts = list(answer.result.data_array or [])
+    nxt = answer.result.next_chunk_index
+    while nxt is not None:
+        chunk = api.get_statement_result_chunk_n(answer.statement_id, nxt)
+        texts.extend(chunk.data_array or [])
+        nxt = chunk.next_chunk_index
+    # the SDK leaves every value as the wire's text; aadap's typed rows read back the same
+    assert len(texts) == len(ours) == 2
+    assert texts[1] == [None] * len(TYPED)
+    assert [int(texts[0][0]), int(texts[0][1]), float(texts[0][2])] == list(ours.rows[0][:3])
+    assert Decimal(texts[0][3]) == ours.rows[0][3]
+    assert json.loads(texts[0][8]) == ours.rows[0][8]
+    assert "<table" in ours._repr_html_() and "2 of 2 rows" in ours._repr_html_()

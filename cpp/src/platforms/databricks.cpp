@@ -62,11 +62,56 @@ std::chrono::nanoseconds poll_delay(int k) {
   return std::chrono::nanoseconds(static_cast<std::int64_t>(seconds * 1e9));
 }
 
+/// The end (one past the ']') of the JSON array starting at text[begin] == '['; npos when it
+/// does not end.
+std::size_t array_end(const std::string& text, std::size_t begin) {
+  int depth = 0;
+  for (std::size_t i = begin; i < text.size();) {
+    i = text.find_first_of("[]\"", i);
+    if (i == std::string::npos) return i;
+    if (text[i] == '"') {
+      for (++i;; ++i) {  // to the closing quote, skipping escaped characters
+        i = text.find_first_of("\"\\", i);
+        if (i == std::string::npos) return i;
+        if (text[i] == '\\') {
+          ++i;
+          continue;
+        }
+        break;
+      }
+      ++i;
+      continue;
+    }
+    depth += text[i] == '[' ? 1 : -1;
+    ++i;
+    if (depth == 0) return i;
+  }
+  return std::string::npos;
+}
+
 bool terminal(const std::string& state) {
   return state == "SUCCEEDED" || state == "FAILED" || state == "CANCELED" || state == "CLOSED";
 }
 
 }  // namespace
+
+DatabricksClient::Answer DatabricksClient::split_rows(std::string text, const std::string& action) {
+  // `"data_array"` with its quotes cannot occur inside a JSON string (quotes are escaped there)
+  const auto key = text.find("\"data_array\"");
+  if (key == std::string::npos) return {parse_service_json(text, kService, action, 200), {}};
+  std::size_t begin = text.find_first_not_of(" \t\r\n", key + 12);
+  if (begin != std::string::npos && text[begin] == ':') {
+    begin = text.find_first_not_of(" \t\r\n", begin + 1);
+  }
+  const std::size_t end =
+      begin != std::string::npos && text[begin] == '[' ? array_end(text, begin) : std::string::npos;
+  if (end == std::string::npos) return {parse_service_json(text, kService, action, 200), {}};
+  Answer answer;
+  answer.rows = text.substr(begin, end - begin);
+  text.replace(begin, end - begin, "[]");
+  answer.body = parse_service_json(text, kService, action, 200);
+  return answer;
+}
 
 std::pair<std::string, std::string> databricks_error(const HttpResponse& response) {
   const std::string& body = response.body;
@@ -108,9 +153,9 @@ DatabricksClient::DatabricksClient(DatabricksConfig config,
   config_.retry.validate();
 }
 
-json DatabricksClient::call(const std::string& method, const std::string& path, const json& body,
-                            const std::string& correlation_id, bool retriable,
-                            const CancelCheck& cancelled) const {
+std::string DatabricksClient::call_text(const std::string& method, const std::string& path,
+                                        const json& body, const std::string& correlation_id,
+                                        bool retriable, const CancelCheck& cancelled) const {
   const Retrier retrier(*transport_, config_.retry, *clock_, sleeper_);
   const std::string payload =
       body.is_null() ? std::string() : body.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -147,8 +192,15 @@ json DatabricksClient::call(const std::string& method, const std::string& path, 
                                          : server_delay(result.response.headers),
                                      result.attempts});
   }
-  if (result.response.body.empty()) return json::object();
-  return parse_service_json(result.response.body, kService, action, result.response.status);
+  return std::move(result.response.body);
+}
+
+json DatabricksClient::call(const std::string& method, const std::string& path, const json& body,
+                            const std::string& correlation_id, bool retriable,
+                            const CancelCheck& cancelled) const {
+  const std::string text = call_text(method, path, body, correlation_id, retriable, cancelled);
+  if (text.empty()) return json::object();
+  return parse_service_json(text, kService, method + " " + path, 200);
 }
 
 void DatabricksClient::cancel_statement(const std::string& statement_id,
@@ -164,18 +216,13 @@ void DatabricksClient::cancel_statement(const std::string& statement_id,
   }
 }
 
-void DatabricksClient::take_chunk(const json& chunk, SqlResultTable& table,
+void DatabricksClient::take_chunk(const json& chunk, const std::string& rows, SqlResultTable& table,
                                   const std::string& statement_id,
                                   const std::string& correlation_id,
                                   const CancelCheck& cancelled) const {
   const std::string what = "statement " + statement_id;
-  if (const auto data = chunk.find("data_array"); data != chunk.end()) {
-    // already parsed with the response: re-serialised rows would cost more than this walk
-    if (!data->is_array()) {
-      throw RemoteError("the data_array of " + what + " is not an array",
-                        {{"code", "malformed_response"}});
-    }
-    table.append_json_rows(data->dump(), what);
+  if (!rows.empty()) {  // inline rows, cut out of the answer unparsed (split_rows)
+    table.append_json_rows(rows, what);
     return;
   }
   const auto links = chunk.find("external_links");
@@ -246,7 +293,11 @@ SqlStatementResult DatabricksClient::run(const SqlStatement& s, const SqlProgres
   const Nanos deadline = started + std::chrono::nanoseconds(s.timeout).count();
   const auto elapsed = [&] { return static_cast<double>(clock_->now() - started) / 1e9; };
   // A submit runs the statement: repeated only when the service refused it unprocessed (429).
-  json response = call("POST", "/api/2.0/sql/statements", body, s.correlation_id, false, cancelled);
+  const std::string statements = "/api/2.0/sql/statements";
+  Answer answer =
+      split_rows(call_text("POST", statements, body, s.correlation_id, false, cancelled),
+                 "POST " + statements);
+  json response = std::move(answer.body);
   statement_id = text_of(response, "statement_id");
   if (statement_id.empty() || !response.contains("status") || !response["status"].is_object()) {
     throw RemoteError("Databricks answered a statement without statement_id and status",
@@ -263,11 +314,13 @@ SqlStatementResult DatabricksClient::run(const SqlStatement& s, const SqlProgres
               " s: it was cancelled",
           {{"statement_id", statement_id}, {"timeout_s", s.timeout.count() / 1000.0}});
     }
-    const auto delay = std::min<std::chrono::nanoseconds>(poll_delay(poll),
-                                                          std::chrono::nanoseconds(left));
+    const auto delay =
+        std::min<std::chrono::nanoseconds>(poll_delay(poll), std::chrono::nanoseconds(left));
     sleeper_.sleep(delay, cancelled);
-    response = call("GET", "/api/2.0/sql/statements/" + percent_encode(statement_id), json(),
-                    s.correlation_id, true, cancelled);
+    const std::string path = statements + "/" + percent_encode(statement_id);
+    answer = split_rows(call_text("GET", path, json(), s.correlation_id, true, cancelled),
+                        "GET " + path);
+    response = std::move(answer.body);
     state = response.contains("status") && response["status"].is_object()
                 ? text_of(response["status"], "state")
                 : std::string();
@@ -320,7 +373,7 @@ SqlStatementResult DatabricksClient::run(const SqlStatement& s, const SqlProgres
   const std::size_t chunk_count = manifest.value("total_chunk_count", std::size_t{0});
   json chunk = response.value("result", json::object());
   for (std::size_t fetched = 0;;) {
-    take_chunk(chunk, out.table, statement_id, s.correlation_id, cancelled);
+    take_chunk(chunk, answer.rows, out.table, statement_id, s.correlation_id, cancelled);
     ++fetched;
     if (progress) progress(SqlProgress{statement_id, state, elapsed(), fetched, chunk_count});
     std::string next = text_of(chunk, "next_chunk_internal_link");
@@ -338,7 +391,9 @@ SqlStatementResult DatabricksClient::run(const SqlStatement& s, const SqlProgres
                             url_for_display(next),
                         {{"code", "malformed_response"}});
     }
-    chunk = call("GET", next, json(), s.correlation_id, true, cancelled);
+    answer = split_rows(call_text("GET", next, json(), s.correlation_id, true, cancelled),
+                        "GET " + next);
+    chunk = std::move(answer.body);
   }
   if (out.total_row_count == 0)
     out.total_row_count = static_cast<std::int64_t>(out.table.row_count());

@@ -96,8 +96,19 @@ class DatabricksClient {
  private:
   SqlStatementResult run(const SqlStatement& statement, const SqlProgressCallback& progress,
                          const CancelCheck& cancelled, std::string& statement_id) const;
-  /// Appends the rows of a result chunk (inline data or its external link) to `table`.
-  void take_chunk(const nlohmann::json& chunk, SqlResultTable& table,
+  /// An answer whose inline rows (`data_array`) were cut out before parsing the rest: rows
+  /// go to the result table's own scanner, many times faster than a JSON DOM.
+  struct Answer {
+    nlohmann::json body;
+    std::string rows;  // the data_array's JSON text; empty when there is none
+  };
+  static Answer split_rows(std::string text, const std::string& action);
+  std::string call_text(const std::string& method, const std::string& path,
+                        const nlohmann::json& body, const std::string& correlation_id,
+                        bool retriable, const CancelCheck& cancelled) const;
+  /// Appends the rows of a result chunk (its inline `rows`, or its external links' content)
+  /// to `table`.
+  void take_chunk(const nlohmann::json& chunk, const std::string& rows, SqlResultTable& table,
                   const std::string& statement_id, const std::string& correlation_id,
                   const CancelCheck& cancelled) const;
   void cancel_statement(const std::string& statement_id, const std::string& correlation_id) const;
