@@ -281,17 +281,19 @@ def test_the_sdk_sees_the_same_rows(dbx: FakeDatabricks) -> None:
     sdk = WorkspaceClient(host=dbx.url, token=dbx.token)
     api = sdk.statement_execution
     answer = api.execute_statement(statement="SELECT * FROM typed", warehouse_id=dbx.warehouse_id)
+    statement_id = answer.statement_id
+    assert statement_id is not None
     while answer.status is not None and str(answer.status.state) in (
         "StatementState.PENDING",
         "StatementState.RUNNING",
     ):
         time.sleep(0.05)
-        answer = api.get_statement(answer.statement_id)
-    assert answer.result is not None and answer.statement_id is not None
+        answer = api.get_statement(statement_id)
+    assert answer.result is not None
     texts = list(answer.result.data_array or [])
     nxt = answer.result.next_chunk_index
     while nxt is not None:
-        chunk = api.get_statement_result_chunk_n(answer.statement_id, nxt)
+        chunk = api.get_statement_result_chunk_n(statement_id, nxt)
         texts.extend(chunk.data_array or [])
         nxt = chunk.next_chunk_index
     # the SDK leaves every value as the wire's text; aadap's typed rows read back the same
@@ -300,4 +302,5 @@ def test_the_sdk_sees_the_same_rows(dbx: FakeDatabricks) -> None:
     assert [int(texts[0][0]), int(texts[0][1]), float(texts[0][2])] == list(ours.rows[0][:3])
     assert Decimal(texts[0][3]) == ours.rows[0][3]
     assert json.loads(texts[0][8]) == ours.rows[0][8]
-    assert "<table" in ours._repr_html_() and "2 of 2 rows" in ours._repr_html_()
+    assert "<table" in ours._repr_html_()
+    assert "2 of 2 rows" in ours._repr_html_()
