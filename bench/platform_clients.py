@@ -61,7 +61,6 @@ def main() -> None:
     args = parser.parse_args()
     aadap.set_log_level("WARNING")
 
-    import httpx
     import openai
 
     pipe, child = mp.Pipe()
@@ -75,10 +74,7 @@ def main() -> None:
         return count
 
     ours = aadap.AzureOpenAI(url, api_key=KEY, deployment="gpt-4o")
-    http = httpx.Client()
-    theirs = openai.AzureOpenAI(
-        azure_endpoint=url, api_key=KEY, api_version="2024-02-01", http_client=http
-    )
+    theirs = openai.AzureOpenAI(azure_endpoint=url, api_key=KEY, api_version="2024-02-01")
     messages = [{"role": "user", "content": PROMPT}]
 
     def call_ours() -> object:
@@ -99,7 +95,7 @@ def main() -> None:
         results[name] = (cpu, rate, sequential_connections, connections())
     pipe.send("stop")
     server.join(10)
-    http.close()
+    theirs.close()
 
     (a_cpu, a_rate, a_seq, a_conn), (o_cpu, o_rate, o_seq, o_conn) = (
         results["aadap"],

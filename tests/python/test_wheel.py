@@ -42,6 +42,11 @@ def clean_env(**extra: str) -> dict[str, str]:
     return {**keep, **extra}
 
 
+# Building the wheel is a full Release build with link-time optimisation: minutes on two
+# cores, beyond the suite's default per-test timeout.
+pytestmark = pytest.mark.timeout(1800)
+
+
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InstalledWheel]:
     built = subprocess.run(
