@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
+#include <future>
 #include <mutex>
 #include <unordered_set>
 
@@ -106,8 +108,18 @@ VectorMemory::VectorMemory(std::shared_ptr<store::Store> store, std::string name
 }
 
 bool VectorMemory::load_from_snapshot() {
+  std::error_code missing;
+  if (!std::filesystem::exists(options_.snapshot_path, missing)) return false;
+  // The graph file and the rows are read at once, on two threads: each is a pass over
+  // hundreds of megabytes. The rows come without their vectors; a row whose digest is that of
+  // its node's vector takes the vector from the graph, the others (written since, or changed)
+  // are read in full below.
   std::string text;
-  auto graph = HnswIndex::load(options_.snapshot_path, dimension_, options_.hnsw, text);
+  auto loading = std::async(std::launch::async, [&] {
+    return HnswIndex::load(options_.snapshot_path, dimension_, options_.hnsw, text);
+  });
+  auto rows = store_->memory_entities(name_, store::EmbeddingRead::omitted);
+  auto graph = loading.get();
   if (!graph) return false;
   const auto header = nlohmann::json::parse(text, nullptr, false);
   if (!header.is_object() || header.value("memory", "") != name_ ||
@@ -123,9 +135,6 @@ bool VectorMemory::load_from_snapshot() {
     // null: retired when the snapshot was written; the last node of an id is its current one
     if (nodes[node].is_string()) node_of[nodes[node].get<std::string>()] = std::int64_t(node);
   }
-  // The rows without their vectors; a row whose digest is that of its node's vector takes the
-  // vector from the graph, the others (written since, or changed) are read in full.
-  auto rows = store_->memory_entities(name_, store::EmbeddingRead::omitted);
   std::vector<std::int64_t> row_node(rows.size(), -1);
   std::vector<std::string> unmatched;
   for (std::size_t i = 0; i < rows.size(); ++i) {
