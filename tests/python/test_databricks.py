@@ -304,3 +304,12 @@ def test_the_sdk_sees_the_same_rows(dbx: FakeDatabricks) -> None:
     assert json.loads(texts[0][8]) == ours.rows[0][8]
     assert "<table" in ours._repr_html_()
     assert "2 of 2 rows" in ours._repr_html_()
+
+
+def test_progress_true_shows_a_tqdm_bar(
+    dbx: FakeDatabricks, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("tqdm")
+    dbx.add_table("FROM numbers", [("n", "BIGINT")], [(n,) for n in range(50)], rows_per_chunk=10)
+    assert len(client(dbx).sql("SELECT n FROM numbers", progress=True)) == 50
+    assert "5/5" in capsys.readouterr().err
