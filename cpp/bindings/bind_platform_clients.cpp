@@ -300,7 +300,8 @@ void bind_platform_clients(py::module_& m) {
           })
       .def(
           "numbers",
-          [](const SqlStatementResult& r, std::size_t column, const std::string& kind) -> py::tuple {
+          [](const SqlStatementResult& r, std::size_t column,
+             const std::string& kind) -> py::tuple {
             const auto n = static_cast<py::ssize_t>(r.table.row_count());
             py::array_t<std::uint8_t> mask(n);
             if (kind == "double") {
@@ -350,8 +351,8 @@ void bind_platform_clients(py::module_& m) {
                        std::optional<Secret> token, std::string profile, std::string client_id,
                        std::optional<Secret> client_secret,
                        std::map<std::string, std::string> environment, std::string home,
-                       std::string warehouse_id, std::string catalog, std::string schema,
-                       RetryPolicy retry, double request_timeout,
+                       std::string cluster_id, std::string warehouse_id, std::string catalog,
+                       std::string schema, RetryPolicy retry, double request_timeout,
                        std::shared_ptr<ResourceRecorder> recorder,
                        std::shared_ptr<ManualTime> manual) {
              const auto time = time_of(manual);
@@ -364,23 +365,53 @@ void bind_platform_clients(py::module_& m) {
                                          std::move(environment), std::move(home)},
                    transport, time.clock, *time.sleeper);
              }
+             // a profile's extras fill what was not given
              if (warehouse_id.empty() && auth.profile.count("warehouse_id") != 0) {
                warehouse_id = auth.profile.at("warehouse_id");
              }
+             if (cluster_id.empty() && auth.profile.count("cluster_id") != 0) {
+               cluster_id = auth.profile.at("cluster_id");
+             }
              return std::make_shared<DatabricksClient>(
-                 DatabricksConfig{std::move(auth), std::move(warehouse_id), std::move(catalog),
-                                  std::move(schema), std::move(retry),
+                 DatabricksConfig{std::move(auth), std::move(cluster_id), std::move(warehouse_id),
+                                  std::move(catalog), std::move(schema), std::move(retry),
                                   milliseconds_of(request_timeout, "request_timeout")},
                  std::move(transport), std::move(recorder), time.clock, *time.sleeper);
            }),
            py::kw_only(), py::arg("transport"), py::arg("host"), py::arg("token"),
            py::arg("profile"), py::arg("client_id"), py::arg("client_secret"),
-           py::arg("environment"), py::arg("home"), py::arg("warehouse_id"), py::arg("catalog"),
-           py::arg("schema"), py::arg("retry"), py::arg("request_timeout"), py::arg("recorder"),
-           py::arg("time"), py::keep_alive<1, 15>())  // the recorder refers to its engine
+           py::arg("environment"), py::arg("home"), py::arg("cluster_id"), py::arg("warehouse_id"),
+           py::arg("catalog"), py::arg("schema"), py::arg("retry"), py::arg("request_timeout"),
+           py::arg("recorder"), py::arg("time"),
+           py::keep_alive<1, 16>())  // the recorder refers to its engine
       .def_property_readonly("host", &DatabricksClient::host)
       .def_property_readonly("warehouse_id",
                              [](const DatabricksClient& c) { return c.config().warehouse_id; })
+      .def_property_readonly("cluster_id",
+                             [](const DatabricksClient& c) { return c.config().cluster_id; })
+      .def(
+          "run_python",
+          [](const DatabricksClient& c, const std::string& code, std::string cluster_id,
+             double timeout, std::string task_id, std::string correlation_id) {
+            CommandResult out;
+            {
+              py::gil_scoped_release release;
+              out = c.run_python(
+                  PythonCommand{code, std::move(cluster_id), milliseconds_of(timeout, "timeout"),
+                                std::move(task_id), std::move(correlation_id)},
+                  interrupt_check());
+            }
+            py::dict d;
+            d["result_type"] = out.result_type;
+            d["text"] = out.text;
+            d["columns"] = out.columns;
+            d["rows_json"] = out.rows.dump();
+            d["truncated"] = out.truncated;
+            d["command_id"] = out.command_id;
+            return d;
+          },
+          py::arg("code"), py::arg("cluster_id"), py::arg("timeout"), py::arg("task_id"),
+          py::arg("correlation_id"))
       .def_property_readonly(
           "auth_method", [](const DatabricksClient& c) { return c.config().auth.tokens->method(); })
       .def_property_readonly("auth_source",

@@ -34,7 +34,7 @@ from aadap.settings import get_settings
 if TYPE_CHECKING:
     from aadap.engine import Engine
 
-__all__ = ["Databricks", "SqlProgress"]
+__all__ = ["Databricks", "PythonResult", "SqlProgress"]
 
 ProgressCallback = Callable[["SqlProgress"], None]
 
@@ -63,6 +63,39 @@ class SqlProgress:
             f"SqlProgress({self.statement_id!r}, {self.state}, {self.elapsed:.1f} s, "
             f"chunks {self.chunks_fetched}/{self.chunk_count})"
         )
+
+
+class PythonResult:
+    """What Python on a cluster produced: ``result_type`` (text, table, image, images),
+    ``text`` (printed output, or image file names), and ``table`` (a :class:`SqlResult`,
+    the same object as SQL results) for a table result. ``str()`` gives the text."""
+
+    __slots__ = ("command_id", "result_type", "table", "text", "truncated")
+
+    def __init__(
+        self, result_type: str, text: str, table: SqlResult | None, truncated: bool, command_id: str
+    ) -> None:
+        self.result_type = result_type
+        self.text = text
+        self.table = table
+        self.truncated = truncated
+        self.command_id = command_id
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        if self.table is not None:
+            return f"PythonResult(table: {self.table!r})"
+        preview = self.text if len(self.text) <= 60 else self.text[:57] + "..."
+        return f"PythonResult({self.result_type}: {preview!r})"
+
+    def _repr_html_(self) -> str:
+        import html
+
+        if self.table is not None:
+            return self.table._repr_html_()
+        return f"<pre>{html.escape(self.text)}</pre>"
 
 
 def _parameter(name: str, value: Any) -> tuple[str, str | None, str]:
@@ -138,6 +171,7 @@ class Databricks:
         profile: str | None = None,
         client_id: str | None = None,
         client_secret: str | _core.Secret | None = None,
+        cluster_id: str | None = None,
         warehouse_id: str | None = None,
         catalog: str | None = None,
         schema: str | None = None,
@@ -164,6 +198,7 @@ class Databricks:
             client_secret=_secret(client_secret),
             environment=env,
             home=str(home if home is not None else Path.home()),
+            cluster_id=cluster_id or "",
             warehouse_id=warehouse_id or "",
             catalog=catalog or "",
             schema=schema or "",
@@ -198,6 +233,7 @@ class Databricks:
             )
         options: dict[str, Any] = {
             "host": targets.databricks_host,
+            "cluster_id": targets.databricks_cluster_id,
             "warehouse_id": targets.databricks_warehouse_id,
             "catalog": targets.databricks_catalog,
             "schema": targets.databricks_schema,
@@ -215,6 +251,10 @@ class Databricks:
     @property
     def warehouse_id(self) -> str:
         return str(self._core.warehouse_id)
+
+    @property
+    def cluster_id(self) -> str:
+        return str(self._core.cluster_id)
 
     @property
     def auth_method(self) -> str:
@@ -262,6 +302,32 @@ class Databricks:
             column_data=data,
             statement_id=raw.statement_id,
         )
+
+    def run_python(
+        self,
+        code: str,
+        *,
+        cluster_id: str | None = None,
+        timeout: float = 1200.0,
+        task_id: str | None = None,
+    ) -> PythonResult:
+        """Runs Python on an all-purpose cluster (Command Execution API 1.2): an execution
+        context is created for the call and destroyed afterwards whatever happens (success,
+        failure, timeout, Ctrl-C). A Python exception raises RemoteError with ``summary`` and
+        ``cause``; ``timeout`` PlatformTimeoutError (the command cancelled). Without a cluster
+        (``cluster_id=`` or AADAP_DATABRICKS_CLUSTER_ID) a ConfigurationError: Python is never
+        sent to a SQL warehouse."""
+        if not isinstance(code, str):
+            raise _core.InvalidTypeError("the code is a str")
+        raw = self._core.run_python(code, cluster_id or "", timeout, task_id or "", _correlation())
+        table = None
+        if raw["result_type"] == "table":
+            columns = [name for name, _type in raw["columns"]]
+            rows = [tuple(row) for row in json.loads(raw["rows_json"])]
+            table = SqlResult(columns, rows, column_types=[t for _n, t in raw["columns"]],
+                              truncated=raw["truncated"], platform="databricks")  # fmt: skip
+        return PythonResult(raw["result_type"], raw["text"], table, raw["truncated"],
+                            raw["command_id"])  # fmt: skip
 
     async def asql(self, *args: Any, **kwargs: Any) -> SqlResult:
         """:meth:`sql` on a worker thread (the C++ call releases the GIL)."""

@@ -4,6 +4,7 @@
 #include "aadap/platforms/databricks.hpp"
 #include "aadap/platforms/databricks_auth.hpp"
 #include "aadap/platforms/sql_result_table.hpp"
+#include "scripted_server.hpp"
 
 #include <gtest/gtest.h>
 
@@ -202,4 +203,117 @@ TEST(DatabricksErrors, EveryShapeGivesCodeAndMessage) {
       error(403, "", HttpHeaders{{"X-Databricks-Reason-Phrase", "Invalid access token."}}).second,
       "Invalid access token.");
   EXPECT_EQ(error(503, "").second, "HTTP 503");
+}
+
+namespace {
+
+using aadap::testing::ScriptedServer;
+
+std::string ok(const std::string& body) {
+  return ScriptedServer::response(200, body);
+}
+
+DatabricksClient client_of(const ScriptedServer& server, ManualTime& time) {
+  DatabricksAuthOptions options;
+  options.host = server.url("");
+  options.token = Secret("dapi-test");
+  options.home = "/nonexistent";
+  auto transport = std::make_shared<HttpTransport>();
+  const std::shared_ptr<const Clock> clock(&time, [](const Clock*) {});
+  DatabricksConfig config;
+  config.auth = resolve_databricks_auth(options, transport, clock, time);
+  config.cluster_id = "0123-cluster";
+  return DatabricksClient(std::move(config), transport, nullptr, clock, time);
+}
+
+PythonCommand python(const std::string& code) {
+  PythonCommand command;
+  command.code = code;
+  return command;
+}
+
+/// The paths the server was asked for, without the query strings.
+std::vector<std::string> paths(ScriptedServer& server) {
+  std::vector<std::string> out;
+  for (const auto& line : server.request_lines()) {
+    const auto start = line.find(' ') + 1;
+    out.push_back(line.substr(start, line.find_first_of("? ", start) - start));
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST(DatabricksPython, RunsInAContextThatIsDestroyedAfterwards) {
+  ScriptedServer server({ok(R"({"cluster_id":"0123-cluster","state":"RUNNING"})"),
+                         ok(R"({"id":"ctx-1"})"), ok(R"({"id":"ctx-1","status":"Pending"})"),
+                         ok(R"({"id":"ctx-1","status":"Running"})"), ok(R"({"id":"cmd-1"})"),
+                         ok(R"({"id":"cmd-1","status":"Running"})"),
+                         ok(R"({"id":"cmd-1","status":"Finished","results":{"resultType":"table",
+                           "data":[[1,"a"],[2,null]],"schema":[{"name":"id","type":"\"long\""},
+                           {"name":"s","type":"\"string\""}],"truncated":false}})"),
+                         ok(R"({"id":"ctx-1"})")});
+  ManualTime time;
+  const auto result = client_of(server, time).run_python(python("spark.range(2)"));
+  EXPECT_EQ(result.result_type, "table");
+  ASSERT_EQ(result.columns.size(), 2u);
+  EXPECT_EQ(result.columns[0].first, "id");
+  EXPECT_EQ(result.rows.dump(), R"([[1,"a"],[2,null]])");
+  EXPECT_EQ(paths(server),
+            (std::vector<std::string>{"/api/2.0/clusters/get", "/api/1.2/contexts/create",
+                                      "/api/1.2/contexts/status", "/api/1.2/contexts/status",
+                                      "/api/1.2/commands/execute", "/api/1.2/commands/status",
+                                      "/api/1.2/commands/status", "/api/1.2/contexts/destroy"}));
+  EXPECT_NE(server.last_request().find(R"("contextId":"ctx-1")"), std::string::npos);
+}
+
+TEST(DatabricksPython, AnExceptionIsAFailureAndTheContextStillGoes) {
+  ScriptedServer server({ok(R"({"state":"RUNNING"})"), ok(R"({"id":"ctx-2"})"),
+                         ok(R"({"status":"Running"})"), ok(R"({"id":"cmd-2"})"),
+                         ok(R"({"status":"Finished","results":{"resultType":"error",
+                           "summary":"<span>NameError: name 'x' is not defined</span>",
+                           "cause":"Traceback ..."}})"),
+                         ok(R"({"id":"ctx-2"})")});
+  ManualTime time;
+  try {
+    client_of(server, time).run_python(python("print(x)"));
+    FAIL() << "a Python exception was not an error";
+  } catch (const RemoteError& e) {
+    EXPECT_NE(std::string(e.what()).find("NameError: name 'x' is not defined"), std::string::npos);
+    EXPECT_EQ(e.details().at("cause"), "Traceback ...");
+  }
+  EXPECT_EQ(paths(server).back(), "/api/1.2/contexts/destroy");
+}
+
+TEST(DatabricksPython, ATimeoutCancelsTheCommandAndDestroysTheContext) {
+  ScriptedServer server({ok(R"({"state":"RUNNING"})"), ok(R"({"id":"ctx-3"})"),
+                         ok(R"({"status":"Running"})"), ok(R"({"id":"cmd-3"})"),
+                         ok(R"({"status":"Running"})")});  // the last answer repeats
+  ManualTime time;
+  auto command = python("import time; time.sleep(10**6)");
+  command.timeout = std::chrono::seconds(30);
+  EXPECT_THROW(client_of(server, time).run_python(command), PlatformTimeoutError);
+  const auto asked = paths(server);
+  ASSERT_GE(asked.size(), 3u);
+  EXPECT_EQ(asked[asked.size() - 2], "/api/1.2/commands/cancel");
+  EXPECT_EQ(asked.back(), "/api/1.2/contexts/destroy");
+}
+
+TEST(DatabricksPython, NeedsARunningClusterAndNeverAWarehouse) {
+  ScriptedServer server({ok(R"({"state":"TERMINATED"})")});
+  ManualTime time;
+  auto c = client_of(server, time);
+  EXPECT_THROW(c.run_python(python("print(1)")), RemoteError);
+  EXPECT_EQ(paths(server), (std::vector<std::string>{"/api/2.0/clusters/get"}));
+  const auto no_cluster = python("print(1)");
+  DatabricksAuthOptions options;
+  options.host = server.url("");
+  options.token = Secret("dapi-test");
+  options.home = "/nonexistent";
+  auto transport = std::make_shared<HttpTransport>();
+  const std::shared_ptr<const Clock> clock(&time, [](const Clock*) {});
+  DatabricksConfig config;
+  config.auth = resolve_databricks_auth(options, transport, clock, time);
+  DatabricksClient without(std::move(config), transport, nullptr, clock, time);
+  EXPECT_THROW(without.run_python(no_cluster), ConfigurationError);
 }

@@ -29,6 +29,7 @@ namespace aadap::platforms {
 
 struct DatabricksConfig {
   DatabricksAuth auth;
+  std::string cluster_id;    // the default of run_python()
   std::string warehouse_id;  // defaults of sql()
   std::string catalog;
   std::string schema;
@@ -64,6 +65,25 @@ struct SqlProgress {
 };
 using SqlProgressCallback = std::function<void(const SqlProgress&)>;
 
+/// What a Python command printed or returned (Command Execution API 1.2).
+struct CommandResult {
+  std::string result_type;  // text, table, image, images
+  std::string text;         // text results (and the file name of an image)
+  // table results: the schema's columns (name, Spark type) and the rows as typed JSON values
+  std::vector<std::pair<std::string, std::string>> columns;
+  nlohmann::json rows = nlohmann::json::array();
+  bool truncated = false;
+  std::string command_id;
+};
+
+struct PythonCommand {
+  std::string code;
+  std::string cluster_id;  // empty: the configured one
+  std::chrono::milliseconds timeout{1'200'000};
+  std::string task_id;  // an execution is recorded when set
+  std::string correlation_id;
+};
+
 struct SqlStatementResult {
   std::string statement_id;
   SqlResultTable table;
@@ -83,6 +103,14 @@ class DatabricksClient {
   /// PlatformTimeoutError (the statement cancelled); `cancelled`: CancelledError (cancelled).
   SqlStatementResult sql(const SqlStatement& statement, const SqlProgressCallback& progress = {},
                          const CancelCheck& cancelled = {}) const;
+
+  /// Runs Python on an all-purpose cluster: checks the cluster runs, creates an execution
+  /// context, waits for it, executes, polls, and destroys the context on every path (success,
+  /// failure, timeout, cancellation). A Python exception (Finished with an error result) or an
+  /// Error status is a RemoteError carrying `summary` and `cause`; the timeout a
+  /// PlatformTimeoutError (the command cancelled). Without a cluster: ConfigurationError —
+  /// Python is never sent to a SQL warehouse.
+  CommandResult run_python(const PythonCommand& command, const CancelCheck& cancelled = {}) const;
 
   /// One REST call to the workspace (path from /api/...): the parsed JSON answer, or the
   /// typed error. `retriable`: safe to repeat (reads; writes with an idempotency token).
@@ -112,6 +140,8 @@ class DatabricksClient {
                   const std::string& statement_id, const std::string& correlation_id,
                   const CancelCheck& cancelled) const;
   void cancel_statement(const std::string& statement_id, const std::string& correlation_id) const;
+  CommandResult execute_python(const PythonCommand& command, const std::string& cluster,
+                               const CancelCheck& cancelled) const;
 
   DatabricksConfig config_;
   std::shared_ptr<const HttpTransport> transport_;
