@@ -778,6 +778,7 @@ class DatabricksCore:
         client_secret: Secret | None,
         environment: Mapping[str, str],
         home: str,
+        cluster_id: str,
         warehouse_id: str,
         catalog: str,
         schema: str,
