@@ -390,6 +390,80 @@ void bind_platform_clients(py::module_& m) {
       .def_property_readonly("cluster_id",
                              [](const DatabricksClient& c) { return c.config().cluster_id; })
       .def(
+          "list_jobs",
+          [](const DatabricksClient& c, const std::string& name, const std::string& cid) {
+            py::gil_scoped_release release;
+            return c.list_jobs(name, cid).dump();
+          },
+          py::arg("name"), py::arg("correlation_id"))
+      .def(
+          "get_job",
+          [](const DatabricksClient& c, std::int64_t job_id, const std::string& cid) {
+            py::gil_scoped_release release;
+            return c.get_job(job_id, cid).dump();
+          },
+          py::arg("job_id"), py::arg("correlation_id"))
+      .def(
+          "run_now",
+          [](const DatabricksClient& c, std::int64_t job_id, const std::string& parameters_json,
+             const std::string& token, const std::string& task_id, const std::string& cid) {
+            py::gil_scoped_release release;
+            return c.run_now(job_id, nlohmann::json::parse(parameters_json), token, task_id, cid);
+          },
+          py::arg("job_id"), py::arg("parameters_json"), py::arg("idempotency_token"),
+          py::arg("task_id"), py::arg("correlation_id"))
+      .def(
+          "submit_run",
+          [](const DatabricksClient& c, const std::string& run_name, const std::string& tasks_json,
+             const std::string& token, std::int64_t timeout_seconds, const std::string& task_id,
+             const std::string& cid) {
+            py::gil_scoped_release release;
+            return c.submit_run(run_name, nlohmann::json::parse(tasks_json), token, timeout_seconds,
+                                task_id, cid);
+          },
+          py::arg("run_name"), py::arg("tasks_json"), py::arg("idempotency_token"),
+          py::arg("timeout_seconds"), py::arg("task_id"), py::arg("correlation_id"))
+      .def(
+          "get_run",
+          [](const DatabricksClient& c, std::int64_t run_id, const std::string& cid) {
+            py::gil_scoped_release release;
+            return c.get_run(run_id, cid).dump();
+          },
+          py::arg("run_id"), py::arg("correlation_id"))
+      .def(
+          "get_run_output",
+          [](const DatabricksClient& c, std::int64_t run_id, const std::string& cid) {
+            py::gil_scoped_release release;
+            return c.get_run_output(run_id, cid).dump();
+          },
+          py::arg("run_id"), py::arg("correlation_id"))
+      .def(
+          "cancel_run",
+          [](const DatabricksClient& c, std::int64_t run_id, const std::string& cid) {
+            py::gil_scoped_release release;
+            c.cancel_run(run_id, cid);
+          },
+          py::arg("run_id"), py::arg("correlation_id"))
+      .def(
+          "wait_for_run",
+          [](const DatabricksClient& c, std::int64_t run_id, double timeout, bool cancel_on_timeout,
+             py::object progress, const std::string& cid) {
+            std::function<void(const nlohmann::json&)> report;
+            if (!progress.is_none()) {
+              report = [&progress](const nlohmann::json& run) {
+                py::gil_scoped_acquire gil;
+                progress(run.dump());
+              };
+            }
+            py::gil_scoped_release release;
+            return c
+                .wait_for_run(run_id, milliseconds_of(timeout, "timeout"), cancel_on_timeout,
+                              report, interrupt_check(), cid)
+                .dump();
+          },
+          py::arg("run_id"), py::arg("timeout"), py::arg("cancel_on_timeout"), py::arg("progress"),
+          py::arg("correlation_id"))
+      .def(
           "run_python",
           [](const DatabricksClient& c, const std::string& code, std::string cluster_id,
              double timeout, std::string task_id, std::string correlation_id) {

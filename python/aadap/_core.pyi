@@ -800,6 +800,36 @@ class DatabricksCore:
     def run_python(
         self, code: str, cluster_id: str, timeout: float, task_id: str, correlation_id: str
     ) -> dict[str, Any]: ...
+    def list_jobs(self, name: str, correlation_id: str) -> str: ...
+    def get_job(self, job_id: int, correlation_id: str) -> str: ...
+    def run_now(
+        self,
+        job_id: int,
+        parameters_json: str,
+        idempotency_token: str,
+        task_id: str,
+        correlation_id: str,
+    ) -> int: ...
+    def submit_run(
+        self,
+        run_name: str,
+        tasks_json: str,
+        idempotency_token: str,
+        timeout_seconds: int,
+        task_id: str,
+        correlation_id: str,
+    ) -> int: ...
+    def get_run(self, run_id: int, correlation_id: str) -> str: ...
+    def get_run_output(self, run_id: int, correlation_id: str) -> str: ...
+    def cancel_run(self, run_id: int, correlation_id: str) -> None: ...
+    def wait_for_run(
+        self,
+        run_id: int,
+        timeout: float,
+        cancel_on_timeout: bool,
+        progress: Callable[[str], None] | None,
+        correlation_id: str,
+    ) -> str: ...
     def sql(
         self,
         statement: str,

@@ -329,6 +329,89 @@ class Databricks:
         return PythonResult(raw["result_type"], raw["text"], table, raw["truncated"],
                             raw["command_id"])  # fmt: skip
 
+    # -- jobs (Jobs API 2.1): runs are the service's Run objects, as dicts -------------------
+
+    def list_jobs(self, name: str | None = None) -> list[dict[str, Any]]:
+        """Every job (all pages followed), or those named exactly ``name``."""
+        jobs: list[dict[str, Any]] = json.loads(self._core.list_jobs(name or "", _correlation()))
+        return jobs
+
+    def get_job(self, job_id: int) -> dict[str, Any]:
+        job: dict[str, Any] = json.loads(self._core.get_job(job_id, _correlation()))
+        return job
+
+    def run_now(
+        self,
+        job_id: int,
+        job_parameters: Mapping[str, str] | None = None,
+        *,
+        idempotency_token: str | None = None,
+        task_id: str | None = None,
+    ) -> int:
+        """Triggers a job and returns the run id; with ``idempotency_token`` a repeat returns
+        the same run (and the call is retried safely). Recorded as a resource of ``task_id``."""
+        parameters = json.dumps(dict(job_parameters or {}))
+        token, task = idempotency_token or "", task_id or ""
+        return int(self._core.run_now(job_id, parameters, token, task, _correlation()))
+
+    def submit_run(
+        self,
+        tasks: list[dict[str, Any]],
+        *,
+        run_name: str = "aadap run",
+        idempotency_token: str | None = None,
+        timeout_seconds: int = 0,
+        task_id: str | None = None,
+    ) -> int:
+        """A one-time run of ``tasks`` (the API's task objects); an idempotency token is
+        generated when none is given, so a retried submit never starts two runs."""
+        token, task = idempotency_token or "", task_id or ""
+        return int(self._core.submit_run(
+            run_name, json.dumps(tasks), token, timeout_seconds, task, _correlation()))  # fmt: skip
+
+    def get_run(self, run_id: int) -> dict[str, Any]:
+        run: dict[str, Any] = json.loads(self._core.get_run(run_id, _correlation()))
+        return run
+
+    def get_run_output(self, run_id: int) -> dict[str, Any]:
+        """The output of a task run: ``notebook_output.result`` holds a notebook's exit value."""
+        output: dict[str, Any] = json.loads(self._core.get_run_output(run_id, _correlation()))
+        return output
+
+    def cancel_run(self, run_id: int) -> None:
+        self._core.cancel_run(run_id, _correlation())
+
+    def wait_for_run(
+        self,
+        run_id: int,
+        *,
+        timeout: float = 3600.0,
+        cancel_on_timeout: bool = False,
+        progress: Callable[[dict[str, Any]], None] | None = None,
+        raise_on_failure: bool = True,
+    ) -> dict[str, Any]:
+        """Waits until the run ends (TERMINATED, SKIPPED or INTERNAL_ERROR) and returns it.
+        With ``raise_on_failure`` a run that did not succeed (result_state other than
+        SUCCESS, or INTERNAL_ERROR) raises RemoteError with its ``result_state`` and message;
+        ``timeout`` raises PlatformTimeoutError (the run goes on unless
+        ``cancel_on_timeout``); Ctrl-C cancels the run. ``progress`` gets each Run seen."""
+        report = None if progress is None else (lambda text: progress(json.loads(text)))
+        run: dict[str, Any] = json.loads(self._core.wait_for_run(
+            run_id, timeout, cancel_on_timeout, report, _correlation()))  # fmt: skip
+        state = run.get("state") or {}
+        result_state = state.get("result_state", "")
+        life_cycle = state.get("life_cycle_state", "")
+        if raise_on_failure and (life_cycle == "INTERNAL_ERROR" or result_state not in (
+                "SUCCESS", "")):  # fmt: skip
+            error = _core.RemoteError(
+                f"run {run_id} ended {life_cycle} {result_state}: "
+                f"{state.get('state_message', '')}".strip()
+            )
+            error.code = result_state or life_cycle
+            error.run = run  # type: ignore[attr-defined]
+            raise error
+        return run
+
     async def asql(self, *args: Any, **kwargs: Any) -> SqlResult:
         """:meth:`sql` on a worker thread (the C++ call releases the GIL)."""
         import asyncio

@@ -317,3 +317,40 @@ TEST(DatabricksPython, NeedsARunningClusterAndNeverAWarehouse) {
   DatabricksClient without(std::move(config), transport, nullptr, clock, time);
   EXPECT_THROW(without.run_python(no_cluster), ConfigurationError);
 }
+
+TEST(DatabricksJobs, SubmitWithATokenAndWaitForTheRun) {
+  ScriptedServer server(
+      {ok(R"({"run_id":455})"), ok(R"({"run_id":455,"state":{"life_cycle_state":"PENDING"}})"),
+       ok(R"({"run_id":455,"state":{"life_cycle_state":"RUNNING"}})"),
+       ok(R"({"run_id":455,"state":{"life_cycle_state":"TERMINATED","result_state":"SUCCESS"}})")});
+  ManualTime time;
+  auto c = client_of(server, time);
+  const auto tasks = nlohmann::json::array(
+      {{{"task_key", "main"}, {"notebook_task", {{"notebook_path", "/Users/x/nb"}}}}});
+  EXPECT_EQ(c.submit_run("nightly", tasks, "", 3600, ""), 455);
+  // a token is generated when none is given, so the submit can be retried
+  EXPECT_NE(server.last_request().find("\"idempotency_token\":\""), std::string::npos);
+  std::vector<std::string> seen;
+  const auto run = c.wait_for_run(
+      455, std::chrono::seconds(60), false,
+      [&](const nlohmann::json& r) { seen.push_back(r["state"]["life_cycle_state"]); });
+  EXPECT_EQ(run["state"]["result_state"], "SUCCESS");
+  EXPECT_EQ(seen, (std::vector<std::string>{"PENDING", "RUNNING", "TERMINATED"}));
+  EXPECT_EQ(time.sleeps().size(), 2u);
+  EXPECT_THROW(c.submit_run("empty", nlohmann::json::array(), "", 0, ""), InvalidArgumentError);
+}
+
+TEST(DatabricksJobs, ATimedOutWaitCancelsWhenAskedAndPagesAreFollowed) {
+  ScriptedServer server({ok(R"({"run_id":7,"state":{"life_cycle_state":"RUNNING"}})")});
+  ManualTime time;
+  auto c = client_of(server, time);
+  EXPECT_THROW(c.wait_for_run(7, std::chrono::seconds(30), true), PlatformTimeoutError);
+  EXPECT_EQ(paths(server).back(), "/api/2.1/jobs/runs/cancel");
+
+  ScriptedServer pages({ok(R"({"jobs":[{"job_id":1}],"has_more":true,"next_page_token":"p2"})"),
+                        ok(R"({"jobs":[{"job_id":2}],"has_more":false})")});
+  const auto jobs = client_of(pages, time).list_jobs();
+  ASSERT_EQ(jobs.size(), 2u);
+  EXPECT_EQ(jobs[1]["job_id"], 2);
+  EXPECT_NE(pages.request_lines().back().find("page_token=p2"), std::string::npos);
+}

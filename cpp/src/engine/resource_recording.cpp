@@ -23,4 +23,17 @@ void TaskResourceRecorder::finish_execution(const std::string& execution_id,
       actor_, correlation_id);
 }
 
+void TaskResourceRecorder::record_resource(const std::string& task_id, const std::string& platform,
+                                           const std::string& resource_type,
+                                           const std::string& resource_id,
+                                           const std::string& definition_json, const std::string&) {
+  store::ResourceRecord resource;
+  resource.task_id = task_id;
+  resource.platform = platform;
+  resource.resource_type = resource_type;
+  resource.platform_resource_id = resource_id;
+  resource.definition_json = definition_json;
+  engine_.record_resource(resource);
+}
+
 }  // namespace aadap::engine

@@ -21,6 +21,12 @@ class ResourceRecorder {
                                 const std::string& output, const std::string& error,
                                 const std::string& metadata_json,
                                 const std::string& correlation_id) = 0;
+  /// A remote object the platform created for the task (a job run, a notebook, a pipeline
+  /// update): `resource_type` is job, notebook, pipeline or table.
+  virtual void record_resource(const std::string& task_id, const std::string& platform,
+                               const std::string& resource_type, const std::string& resource_id,
+                               const std::string& definition_json,
+                               const std::string& correlation_id) = 0;
 };
 
 }  // namespace aadap

@@ -21,6 +21,10 @@ class TaskResourceRecorder final : public ResourceRecorder {
                         const std::string& output, const std::string& error,
                         const std::string& metadata_json,
                         const std::string& correlation_id) override;
+  void record_resource(const std::string& task_id, const std::string& platform,
+                       const std::string& resource_type, const std::string& resource_id,
+                       const std::string& definition_json,
+                       const std::string& correlation_id) override;
 
  private:
   TaskEngine& engine_;

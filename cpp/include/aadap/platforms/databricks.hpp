@@ -112,6 +112,34 @@ class DatabricksClient {
   /// Python is never sent to a SQL warehouse.
   CommandResult run_python(const PythonCommand& command, const CancelCheck& cancelled = {}) const;
 
+  // Jobs (Jobs API 2.1). Runs are returned as the service's Run objects.
+  /// Every job (all pages), optionally those whose name is exactly `name`.
+  nlohmann::json list_jobs(const std::string& name = {},
+                           const std::string& correlation_id = {}) const;
+  nlohmann::json get_job(std::int64_t job_id, const std::string& correlation_id = {}) const;
+  /// Triggers a job; with an idempotency token a repeat (or a retry) returns the same run.
+  /// The run is recorded as a platform resource of `task_id` when given.
+  std::int64_t run_now(std::int64_t job_id, const nlohmann::json& job_parameters,
+                       const std::string& idempotency_token, const std::string& task_id,
+                       const std::string& correlation_id = {}) const;
+  /// A one-time run of `tasks` (the API's task objects); an idempotency token is generated
+  /// when none is given, so the submit is retried safely.
+  std::int64_t submit_run(const std::string& run_name, const nlohmann::json& tasks,
+                          std::string idempotency_token, std::int64_t timeout_seconds,
+                          const std::string& task_id, const std::string& correlation_id = {}) const;
+  nlohmann::json get_run(std::int64_t run_id, const std::string& correlation_id = {}) const;
+  nlohmann::json get_run_output(std::int64_t run_id, const std::string& correlation_id = {}) const;
+  void cancel_run(std::int64_t run_id, const std::string& correlation_id = {}) const;
+  /// Polls the run (from 0.5 s, doubling up to 10 s) until its life cycle ends (TERMINATED,
+  /// SKIPPED, INTERNAL_ERROR) and returns it; PlatformTimeoutError after `timeout` (the run is
+  /// cancelled when `cancel_on_timeout`), CancelledError when `cancelled` says so (the run is
+  /// cancelled). `progress` gets each state seen.
+  nlohmann::json wait_for_run(std::int64_t run_id, std::chrono::milliseconds timeout,
+                              bool cancel_on_timeout,
+                              const std::function<void(const nlohmann::json&)>& progress = {},
+                              const CancelCheck& cancelled = {},
+                              const std::string& correlation_id = {}) const;
+
   /// One REST call to the workspace (path from /api/...): the parsed JSON answer, or the
   /// typed error. `retriable`: safe to repeat (reads; writes with an idempotency token).
   nlohmann::json call(const std::string& method, const std::string& path,
