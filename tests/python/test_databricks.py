@@ -313,3 +313,46 @@ def test_progress_true_shows_a_tqdm_bar(
     dbx.add_table("FROM numbers", [("n", "BIGINT")], [(n,) for n in range(50)], rows_per_chunk=10)
     assert len(client(dbx).sql("SELECT n FROM numbers", progress=True)) == 50
     assert "5/5" in capsys.readouterr().err
+
+
+def test_python_on_a_cluster_and_the_context_is_always_destroyed(dbx: FakeDatabricks) -> None:
+    on_cluster = client(dbx, cluster_id=dbx.cluster_id)
+    out = on_cluster.run_python('print("hello", 2 + 2)')
+    assert str(out) == "hello 4"
+    assert out.result_type == "text"
+    assert out.table is None
+    dbx.add_command("spark.range", table=([("id", "long")], [(0,), (1,)]))
+    table = on_cluster.run_python("display(spark.range(2))")
+    assert table.table is not None
+    assert table.table.rows == [(0,), (1,)]
+    with pytest.raises(aadap.RemoteError) as caught:
+        on_cluster.run_python('raise ValueError("bad input")')
+    assert "bad input" in str(caught.value)
+    assert "ValueError" in caught.value.cause
+    with pytest.raises(aadap.ConfigurationError, match="never sent to a SQL warehouse"):
+        client(dbx).run_python("print(1)")
+    assert dbx.live_contexts == []
+    assert dbx.contexts_created == dbx.contexts_destroyed == 3
+
+
+def test_jobs_submit_wait_output_and_failures(dbx: FakeDatabricks) -> None:
+    engine = aadap.Engine.open("sqlite:///:memory:")
+    task = engine.create_task("Nightly load", platform="databricks")
+    c = client(dbx, engine=engine)
+    job_id = dbx.add_job(name="nightly", notebook_result="42 rows", running_polls=2)
+    run_id = c.run_now(job_id, {"day": "2026-11-26"}, idempotency_token="t-1", task_id=task.id)
+    assert c.run_now(job_id, {"day": "2026-11-26"}, idempotency_token="t-1") == run_id
+    seen: list[str] = []
+    run = c.wait_for_run(run_id, progress=lambda r: seen.append(r["state"]["life_cycle_state"]))
+    assert run["state"]["result_state"] == "SUCCESS"
+    assert seen[-1] == "TERMINATED"
+    assert c.get_run_output(run["tasks"][0]["run_id"])["notebook_output"]["result"] == "42 rows"
+    assert [r.resource_type for r in engine.resources(task.id)] == ["job"]
+    failing = dbx.add_job(name="broken", result_state="FAILED", state_message="boom")
+    with pytest.raises(aadap.RemoteError, match="FAILED") as caught:
+        c.wait_for_run(c.run_now(failing))
+    assert caught.value.code == "FAILED"
+    assert {j["job_id"] for j in c.list_jobs()} >= {job_id, failing}
+    one_time = c.submit_run([{"task_key": "main", "existing_cluster_id": dbx.cluster_id,
+                              "notebook_task": {"notebook_path": "/Users/x/nb"}}])  # fmt: skip
+    assert c.wait_for_run(one_time)["state"]["life_cycle_state"] == "TERMINATED"

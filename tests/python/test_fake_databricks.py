@@ -1203,3 +1203,1246 @@ def test_statement_info_is_a_snapshot(fake: FakeDatabricks) -> None:
     poll(fake, statement_id)
     assert before.polls == 0
     assert fake.statement(statement_id).polls == 1
+
+
+# == part 2: clusters, Command Execution 1.2, Jobs, Workspace, Pipelines, Unity Catalog ==========
+
+COMMANDS_12 = "/api/1.2"
+
+
+def api(
+    fake: FakeDatabricks,
+    method: str,
+    path: str,
+    payload: Any = None,
+    query: Mapping[str, Any] | None = None,
+) -> Reply:
+    """One authenticated API call, with ``query`` urlencoded onto the path."""
+    if query:
+        path = f"{path}?{urlencode(query)}"
+    return call(fake, method, path, payload)
+
+
+def ok(reply: Reply) -> Any:
+    assert reply.status == 200, reply.body
+    return reply.json() if reply.body else None
+
+
+def error_of(reply: Reply, status: int) -> tuple[str, str]:
+    """(error_code, message) of a standard error body, after checking the status."""
+    assert reply.status == status, reply.body
+    body = reply.json()
+    return body["error_code"], body["message"]
+
+
+# -- clusters ------------------------------------------------------------------------------------
+
+
+def test_the_default_cluster_runs(fake: FakeDatabricks) -> None:
+    for version in ("2.0", "2.1"):
+        details = ok(
+            api(fake, "GET", f"/api/{version}/clusters/get", query={"cluster_id": fake.cluster_id})
+        )
+        assert details["cluster_id"] == fake.cluster_id
+        assert details["state"] == "RUNNING"
+        assert details["creator_user_name"] == fake.user_name
+        assert isinstance(details["spark_context_id"], int)
+    assert fake.cluster(fake.cluster_id).polls == 2
+    code, message = error_of(
+        api(fake, "GET", "/api/2.0/clusters/get", query={"cluster_id": "nope"}), 400
+    )
+    assert (code, message) == ("INVALID_PARAMETER_VALUE", "Cluster nope does not exist")
+    with pytest.raises(LookupError):
+        _ = FakeDatabricks(cluster_id=None).cluster_id
+
+
+def test_a_terminated_cluster_starts_through_pending(fake: FakeDatabricks) -> None:
+    fake.add_cluster("0202-000000-off", "TERMINATED", pending_polls=2)
+    get = {"cluster_id": "0202-000000-off"}
+    details = ok(api(fake, "GET", "/api/2.1/clusters/get", query=get))
+    assert details["state"] == "TERMINATED"
+    assert details["termination_reason"]["code"] == "INACTIVITY"
+    ok(api(fake, "POST", "/api/2.1/clusters/start", get))
+    states = [ok(api(fake, "GET", "/api/2.1/clusters/get", query=get))["state"] for _ in range(3)]
+    assert states == ["PENDING", "PENDING", "RUNNING"]
+    code, message = error_of(api(fake, "POST", "/api/2.0/clusters/start", get), 400)
+    assert (code, message) == (
+        "INVALID_STATE",
+        "Cluster 0202-000000-off is in unexpected state Running.",
+    )
+    assert fake.cluster("0202-000000-off").starts == 2
+    fake.set_cluster_state("0202-000000-off", "ERROR", message="Spark driver crashed")
+    info = fake.cluster("0202-000000-off")
+    assert (info.state, info.state_message) == ("ERROR", "Spark driver crashed")
+    with pytest.raises(ValueError, match="unknown cluster state"):
+        fake.add_cluster("x", "SLEEPING")
+
+
+# -- Command Execution API 1.2 --------------------------------------------------------------------
+
+
+def create_context(fake: FakeDatabricks, cluster_id: str | None = None, **extra: Any) -> str:
+    body = {"clusterId": cluster_id or fake.cluster_id, "language": "python", **extra}
+    context_id: str = ok(api(fake, "POST", f"{COMMANDS_12}/contexts/create", body))["id"]
+    return context_id
+
+
+def context_status(fake: FakeDatabricks, context_id: str) -> Reply:
+    return api(
+        fake,
+        "GET",
+        f"{COMMANDS_12}/contexts/status",
+        query={"clusterId": fake.cluster_id, "contextId": context_id},
+    )
+
+
+def execute_command(fake: FakeDatabricks, context_id: str, command: str, **extra: Any) -> str:
+    body = {
+        "clusterId": fake.cluster_id,
+        "contextId": context_id,
+        "language": "python",
+        "command": command,
+        **extra,
+    }
+    command_id: str = ok(api(fake, "POST", f"{COMMANDS_12}/commands/execute", body))["id"]
+    return command_id
+
+
+def command_status(fake: FakeDatabricks, context_id: str, command_id: str) -> Any:
+    return ok(
+        api(
+            fake,
+            "GET",
+            f"{COMMANDS_12}/commands/status",
+            query={"clusterId": fake.cluster_id, "contextId": context_id, "commandId": command_id},
+        )
+    )
+
+
+def run_command(fake: FakeDatabricks, command: str, context_id: str | None = None) -> Any:
+    """Executes in a (new) running context and polls until Finished/Error/Cancelled."""
+    context_id = context_id or create_context(fake)
+    command_id = execute_command(fake, context_id, command)
+    for _ in range(50):
+        status = command_status(fake, context_id, command_id)
+        if status["status"] in ("Finished", "Error", "Cancelled"):
+            return status
+    raise AssertionError("the command never finished")
+
+
+def test_a_context_is_pending_then_running_then_destroyed() -> None:
+    with FakeDatabricks(context_pending_polls=2) as fake:
+        context_id = create_context(fake)
+        statuses = [ok(context_status(fake, context_id)) for _ in range(3)]
+        assert statuses == [
+            {"id": context_id, "status": s} for s in ("Pending", "Pending", "Running")
+        ]
+        assert [c.context_id for c in fake.live_contexts] == [context_id]
+        destroy = {"clusterId": fake.cluster_id, "contextId": context_id}
+        assert ok(api(fake, "POST", f"{COMMANDS_12}/contexts/destroy", destroy)) == {
+            "id": context_id
+        }
+        assert fake.live_contexts == []
+        assert (fake.contexts_created, fake.contexts_destroyed) == (1, 1)
+        gone = context_status(fake, context_id)
+        assert gone.status == 400
+        assert gone.json() == {"error": f"Context {context_id} does not exist (it was destroyed)."}
+        refused = api(
+            fake,
+            "POST",
+            f"{COMMANDS_12}/commands/execute",
+            {**destroy, "language": "python", "command": "print(1)"},
+        )
+        assert refused.status == 400
+        assert "destroyed" in refused.json()["error"]
+        assert api(fake, "POST", f"{COMMANDS_12}/contexts/destroy", destroy).status == 400
+        info = fake.context(context_id)
+        assert (info.destroyed_by, info.polls, info.language) == ("client", 3, "python")
+
+
+def test_executing_in_a_pending_or_failed_context_is_refused() -> None:
+    with FakeDatabricks(context_pending_polls=1) as fake:
+        pending = create_context(fake)
+        refused = api(
+            fake,
+            "POST",
+            f"{COMMANDS_12}/commands/execute",
+            {"clusterId": fake.cluster_id, "contextId": pending, "command": "print(1)"},
+        )
+        assert refused.status == 400
+        assert "not ready (status Pending)" in refused.json()["error"]
+        fake.fail_next_context()
+        failing = create_context(fake)
+        assert [ok(context_status(fake, failing))["status"] for _ in range(2)] == [
+            "Pending",
+            "Error",
+        ]
+        fake.set_context_status(pending, "Error")
+        assert ok(context_status(fake, pending))["status"] == "Error"
+
+
+def test_only_camel_case_keys_are_read(fake: FakeDatabricks) -> None:
+    snake = api(
+        fake,
+        "POST",
+        f"{COMMANDS_12}/contexts/create",
+        {"cluster_id": fake.cluster_id, "language": "python"},
+    )
+    assert snake.status == 400
+    assert snake.headers["Content-Type"].startswith("application/json")
+    assert snake.json() == {
+        "error": "Missing required field: clusterId (got 'cluster_id': API 1.2 "
+        "takes camelCase keys: clusterId, contextId, commandId)"
+    }
+    context_id = create_context(fake)
+    query = {"clusterId": fake.cluster_id, "context_id": context_id}
+    status = api(fake, "GET", f"{COMMANDS_12}/contexts/status", query=query)
+    assert status.status == 400
+    assert "Missing required field: contextId (got 'context_id'" in status.json()["error"]
+    bad_language = api(
+        fake,
+        "POST",
+        f"{COMMANDS_12}/contexts/create",
+        {"clusterId": fake.cluster_id, "language": "cobol"},
+    )
+    assert bad_language.status == 400
+    assert api(fake, "GET", f"{COMMANDS_12}/contexts/create").status == 404  # wrong method
+
+
+def test_a_cluster_that_is_not_running_refuses_commands(fake: FakeDatabricks) -> None:
+    unknown = api(fake, "POST", f"{COMMANDS_12}/contexts/create", {"clusterId": "nope"})
+    assert (unknown.status, unknown.json()) == (400, {"error": "Cluster nope does not exist"})
+    fake.add_cluster("0303-000000-cold", "TERMINATED")
+    body = {"clusterId": "0303-000000-cold", "language": "python"}
+    refused = api(fake, "POST", f"{COMMANDS_12}/contexts/create", body)
+    assert refused.status == 400
+    assert refused.json()["error"].startswith("ClusterNotReadyException: Cluster 0303-000000-cold")
+    fake.add_cluster("0303-000000-warm", "PENDING", pending_polls=1)
+    body["clusterId"] = "0303-000000-warm"
+    assert api(fake, "POST", f"{COMMANDS_12}/contexts/create", body).status == 400
+    assert api(fake, "POST", f"{COMMANDS_12}/contexts/create", body).status == 200  # RUNNING now
+
+
+def test_a_cluster_that_stops_takes_its_contexts_along(fake: FakeDatabricks) -> None:
+    fake.add_command("long", text="never", running_polls=1000)
+    context_id = create_context(fake)
+    command_id = execute_command(fake, context_id, "long")
+    fake.set_cluster_state(fake.cluster_id, "RESTARTING")
+    refused = context_status(fake, context_id)
+    assert refused.status == 400
+    assert refused.json()["error"].startswith("ClusterNotReadyException")
+    fake.set_cluster_state(fake.cluster_id, "RUNNING")
+    gone = context_status(fake, context_id)
+    assert gone.status == 400
+    assert "was terminated or restarted" in gone.json()["error"]
+    info = fake.context(context_id)
+    assert (info.destroyed, info.destroyed_by) == (True, "cluster")
+    assert fake.live_contexts == []
+    assert fake.contexts_destroyed == 0  # the client destroyed nothing
+    assert fake.command(command_id).status == "Cancelled"
+
+
+def test_print_gives_text_and_contexts_keep_assignments(fake: FakeDatabricks) -> None:
+    context_id = create_context(fake)
+    first = run_command(
+        fake,
+        'import os\nprint("Hello from Databricks!")\nx = 2 + 2\n'
+        "print('2 + 2 =', x)\nprint(1, 2, sep='-', end='!\\n')",
+        context_id,
+    )
+    assert first["status"] == "Finished"
+    assert first["results"] == {
+        "resultType": "text",
+        "data": "Hello from Databricks!\n2 + 2 = 4\n1-2!",
+    }
+    second = run_command(fake, "x += 1\nprint(f'{x:03d} {[x, 1.5]!r} {len(\"abc\")}')", context_id)
+    assert second["results"]["data"] == "005 [5, 1.5] 3"
+    other = run_command(fake, "print(x)")  # another context: x is unknown there
+    assert other["results"]["resultType"] == "error"
+    assert run_command(fake, "pass")["results"] == {"resultType": "text", "data": ""}
+
+
+@pytest.mark.parametrize(
+    ("command", "name", "message"),
+    [
+        ('raise ValueError("bad input")', "ValueError", "bad input"),
+        ("print(undefined_name)", "NameError", "name 'undefined_name' is not defined"),
+        ('raise MyError("x")', "NameError", "name 'MyError' is not defined"),
+        ("print(1)\ny = 1 / 0", "ZeroDivisionError", "division by zero"),
+        ('int("x")', "ValueError", "invalid literal for int() with base 10: 'x'"),
+        ("raise KeyError('k')", "KeyError", "'k'"),
+    ],
+)
+def test_python_exceptions_finish_with_error_results(
+    fake: FakeDatabricks, command: str, name: str, message: str
+) -> None:
+    status = run_command(fake, command)
+    assert status["status"] == "Finished"  # not "Error": the command ran, Python raised
+    results = status["results"]
+    assert results["resultType"] == "error"
+    assert results["summary"] == f"<span class='ansi-red-fg'>{name}</span>: {message}"
+    assert f"{name}: {message}" in results["cause"]
+    assert "Traceback (most recent call last)" in results["cause"]
+    assert "data" not in results
+
+
+def test_a_syntax_error_and_what_the_fake_cannot_run(fake: FakeDatabricks) -> None:
+    syntax = run_command(fake, "print(")["results"]
+    assert syntax["resultType"] == "error"
+    assert syntax["summary"].startswith("<span class='ansi-red-fg'>SyntaxError</span>: ")
+    for command in ("display(spark.sql('SELECT 1'))", "for i in range(3):\n    print(i)"):
+        results = run_command(fake, command)["results"]
+        assert results["resultType"] == "error"
+        assert results["summary"].startswith("[FAKE_NO_RESULT_REGISTERED]")
+        assert command in results["cause"]
+    with FakeDatabricks(unmatched="empty") as lenient:
+        assert run_command(lenient, "dbutils.fs.ls('/')")["results"] == {
+            "resultType": "text",
+            "data": "",
+        }
+
+
+def test_markers_and_sql(fake: FakeDatabricks) -> None:
+    table = run_command(fake, 'TABLE: [["id", "name"], [1, "a"], [2, null]]')["results"]
+    assert table == {
+        "resultType": "table",
+        "data": [[1, "a"], [2, None]],
+        "schema": [
+            {"name": "id", "type": '"long"', "metadata": "{}"},
+            {"name": "name", "type": '"string"', "metadata": "{}"},
+        ],
+        "truncated": False,
+        "isJsonSchema": True,
+    }
+    failed = run_command(fake, "FAIL: the job broke")
+    assert failed["status"] == "Finished"
+    assert failed["results"]["cause"] == "Exception: the job broke"
+    context_id = create_context(fake, language="sql")
+    command_id = execute_command(fake, context_id, "SELECT 42", language="sql")
+    assert command_status(fake, context_id, command_id)["results"]["data"] == [[42]]
+
+
+def test_command_rules(fake: FakeDatabricks) -> None:
+    fake.add_command(
+        r"^df\.show",
+        text="+---+\n| id|\n+---+\n|  1|\n+---+",
+        queued_polls=1,
+        running_polls=2,
+        times=1,
+    )
+    fake.add_command(
+        "orders",
+        table=(
+            [
+                ("id", "BIGINT"),
+                ("amount", "DECIMAL(10,2)"),
+                ("day", "DATE"),
+                ("tags", "ARRAY<STRING>"),
+                "note",
+            ],
+            [(1, Decimal("9.90"), date(2024, 5, 1), ["a"], "x")],
+        ),
+    )
+    fake.add_command("boom", error=("<b>Boom</b>", "Traceback...\nRuntimeError: boom"))
+    fake.add_command("driver", status_error="java.lang.OutOfMemoryError")
+    fake.add_command("plot", image="/plots/1234.png")
+    fake.add_command("nothing", no_results=True)
+    fake.add_command("echo", text=lambda command: command.upper(), language="scala")
+    context_id = create_context(fake)
+    command_id = execute_command(fake, context_id, "df.show()")
+    statuses = [command_status(fake, context_id, command_id)["status"] for _ in range(4)]
+    assert statuses == ["Queued", "Running", "Running", "Finished"]
+    assert fake.command(command_id).polls == 4
+    assert run_command(fake, "df.show()")["results"]["resultType"] == "error"  # times=1: used up
+    table = run_command(fake, "spark.table('orders')")["results"]
+    assert table["data"] == [[1, 9.9, "2024-05-01", ["a"], "x"]]
+    assert [json.loads(c["type"]) for c in table["schema"]] == [
+        "long",
+        "decimal(10,2)",
+        "date",
+        {"type": "array", "elementType": "string", "containsNull": True},
+        "string",
+    ]
+    boom = run_command(fake, "boom()")
+    assert (boom["status"], boom["results"]) == (
+        "Finished",
+        {
+            "resultType": "error",
+            "summary": "<b>Boom</b>",
+            "cause": "Traceback...\nRuntimeError: boom",
+        },
+    )
+    driver = run_command(fake, "driver")
+    assert driver["status"] == "Error"
+    assert driver["results"]["cause"] == "java.lang.OutOfMemoryError"
+    assert run_command(fake, "plot")["results"] == {
+        "resultType": "image",
+        "fileName": "/plots/1234.png",
+    }
+    nothing = run_command(fake, "nothing")
+    assert nothing == {"id": nothing["id"], "status": "Finished"}
+    assert run_command(fake, "echo")["results"]["resultType"] == "error"  # python: not matched
+    scala = create_context(fake, language="scala")
+    command_id = execute_command(fake, scala, "echo", language="scala")
+    assert command_status(fake, scala, command_id)["results"]["data"] == "ECHO"
+    with pytest.raises(ValueError, match="exactly one"):
+        fake.add_command("x", text="a", error=("b", "c"))
+    with pytest.raises(ValueError, match="exactly one"):
+        fake.add_command("x")
+    fake.clear_command_rules()
+    assert run_command(fake, "plot")["results"]["resultType"] == "error"
+
+
+def test_cancel_a_running_command(fake: FakeDatabricks) -> None:
+    fake.add_command("long", text="never", running_polls=1000)
+    context_id = create_context(fake)
+    command_id = execute_command(fake, context_id, "long")
+    assert command_status(fake, context_id, command_id)["status"] == "Running"
+    ids = {"clusterId": fake.cluster_id, "contextId": context_id, "commandId": command_id}
+    assert ok(api(fake, "POST", f"{COMMANDS_12}/commands/cancel", ids)) == {"id": command_id}
+    statuses = [command_status(fake, context_id, command_id) for _ in range(2)]
+    assert statuses == [
+        {"id": command_id, "status": "Cancelling"},
+        {"id": command_id, "status": "Cancelled"},
+    ]
+    assert ok(api(fake, "POST", f"{COMMANDS_12}/commands/cancel", ids)) == {"id": command_id}
+    info = fake.command(command_id)
+    assert (info.status, info.cancels, info.results is not None) == ("Cancelled", 2, True)
+    unknown = api(fake, "POST", f"{COMMANDS_12}/commands/cancel", {**ids, "commandId": "nope"})
+    assert unknown.json() == {"error": "Command nope does not exist."}
+    # destroying a context cancels what still runs in it
+    command_id = execute_command(fake, context_id, "long")
+    ok(
+        api(
+            fake,
+            "POST",
+            f"{COMMANDS_12}/contexts/destroy",
+            {"clusterId": fake.cluster_id, "contextId": context_id},
+        )
+    )
+    assert fake.command(command_id).status == "Cancelled"
+    assert fake.last_command.command_id == command_id
+    assert [c.command_id for c in fake.commands][-1] == command_id
+
+
+def test_too_many_contexts_and_throttling(fake: FakeDatabricks) -> None:
+    fake.max_contexts = 2
+    create_context(fake)
+    create_context(fake)
+    refused = api(fake, "POST", f"{COMMANDS_12}/contexts/create", {"clusterId": fake.cluster_id})
+    assert refused.status == 400
+    assert refused.json()["error"].startswith("Too many execution contexts are open right now.")
+    assert len(fake.live_contexts) == 2
+    fake.throttle_next(1, retry_after=3, path="/api/1.2/")
+    fake.fail_next(1, 503, path="/api/1.2/")
+    throttled = api(fake, "POST", f"{COMMANDS_12}/contexts/create", {"clusterId": fake.cluster_id})
+    assert (throttled.status, throttled.headers["Retry-After"]) == (429, "3")
+    unavailable = api(fake, "GET", f"{COMMANDS_12}/contexts/status")
+    assert error_of(unavailable, 503)[0] == "TEMPORARILY_UNAVAILABLE"
+
+
+# -- Jobs ----------------------------------------------------------------------------------------
+
+
+def jobs(
+    fake: FakeDatabricks,
+    method: str,
+    action: str,
+    payload: Any = None,
+    version: str = "2.1",
+    **query: Any,
+) -> Reply:
+    return api(fake, method, f"/api/{version}/jobs/{action}", payload, query)
+
+
+def test_jobs_list_pages_with_tokens(fake: FakeDatabricks) -> None:
+    ids = [fake.add_job(name=f"job-{n}") for n in range(45)]
+    fake.add_job(name="Nightly")
+    first = ok(jobs(fake, "GET", "list"))
+    assert [j["job_id"] for j in first["jobs"]] == ids[:20]
+    assert first["has_more"] is True
+    assert "prev_page_token" not in first
+    assert "tasks" not in first["jobs"][0]["settings"]
+    assert first["jobs"][0]["settings"]["name"] == "job-0"
+    second = ok(jobs(fake, "GET", "list", version="2.2", page_token=first["next_page_token"]))
+    assert [j["job_id"] for j in second["jobs"]] == ids[20:40]
+    third = ok(jobs(fake, "GET", "list", page_token=second["next_page_token"]))
+    assert len(third["jobs"]) == 6
+    assert third["has_more"] is False
+    assert "next_page_token" not in third
+    back = ok(jobs(fake, "GET", "list", page_token=third["prev_page_token"]))
+    assert back["jobs"] == second["jobs"]
+    named = ok(jobs(fake, "GET", "list", name="NIGHTLY", expand_tasks="true"))
+    assert [j["settings"]["name"] for j in named["jobs"]] == ["Nightly"]
+    assert named["jobs"][0]["settings"]["tasks"][0]["task_key"] == "main"
+    assert ok(jobs(fake, "GET", "list", name="none")) == {"has_more": False}
+    assert [j["job_id"] for j in ok(jobs(fake, "GET", "list", limit=2, offset=3))["jobs"]] == ids[
+        3:5
+    ]
+    for limit in (0, 101, "x"):
+        assert error_of(jobs(fake, "GET", "list", limit=limit), 400)[0] == "INVALID_PARAMETER_VALUE"
+    assert jobs(fake, "GET", "list", page_token="forged").status == 400
+    job = ok(jobs(fake, "GET", "get", job_id=ids[0]))
+    assert (job["job_id"], job["settings"]["tasks"][0]["existing_cluster_id"]) == (
+        ids[0],
+        fake.cluster_id,
+    )
+    assert error_of(jobs(fake, "GET", "get", job_id=999), 400) == (
+        "INVALID_PARAMETER_VALUE",
+        "Job 999 does not exist.",
+    )
+    assert jobs(fake, "GET", "list", version="2.0").status == 404
+
+
+def test_run_now_progresses_and_returns_the_exit_value(fake: FakeDatabricks) -> None:
+    job_id = fake.add_job(7, "nightly", pending_polls=1, running_polls=2, notebook_result="42")
+    started = ok(jobs(fake, "POST", "run-now", {"job_id": job_id, "notebook_params": {"day": "1"}}))
+    run_id = started["run_id"]
+    assert started == {"run_id": run_id, "number_in_job": run_id}
+    polls = [ok(jobs(fake, "GET", "runs/get", run_id=run_id)) for _ in range(4)]
+    assert [p["state"]["life_cycle_state"] for p in polls] == [
+        "PENDING",
+        "RUNNING",
+        "RUNNING",
+        "TERMINATED",
+    ]
+    assert [p["status"]["state"] for p in polls] == ["PENDING", "RUNNING", "RUNNING", "TERMINATED"]
+    run = polls[-1]
+    assert "result_state" not in polls[0]["state"]
+    assert run["state"] == {
+        "life_cycle_state": "TERMINATED",
+        "result_state": "SUCCESS",
+        "state_message": "",
+        "user_cancelled_or_timedout": False,
+    }
+    assert run["status"]["termination_details"] == {"code": "SUCCESS", "type": "SUCCESS"}
+    assert run["run_page_url"] == f"{fake.url}/?o={fake.workspace_id}#job/7/run/{run_id}"
+    assert (run["job_id"], run["run_type"], run["number_in_job"]) == (7, "JOB_RUN", run_id)
+    assert run["overriding_parameters"] == {"notebook_params": {"day": "1"}}
+    [task] = run["tasks"]
+    assert task["task_key"] == "main"
+    assert task["run_id"] != run_id
+    assert task["notebook_task"]["notebook_path"] == f"/Users/{fake.user_name}/nightly"
+    assert run["end_time"] >= run["start_time"] > 0
+    output = ok(jobs(fake, "GET", "runs/get-output", run_id=task["run_id"]))
+    assert output["notebook_output"] == {"result": "42", "truncated": False}
+    assert output["metadata"]["run_id"] == task["run_id"]
+    assert "error" not in output
+    single = ok(jobs(fake, "GET", "runs/get-output", run_id=run_id))  # one task: allowed
+    assert single["notebook_output"]["result"] == "42"
+    info = fake.run(run_id)
+    assert (info.polls, info.life_cycle_state, info.notebook_params) == (
+        4,
+        "TERMINATED",
+        {"day": "1"},
+    )
+    assert info.task_run_ids == {"main": task["run_id"]}
+    assert fake.run(task["run_id"]) == info
+    assert fake.last_run.run_id == run_id
+
+
+@pytest.mark.parametrize(
+    ("scripted", "life_cycle", "result", "code"),
+    [
+        ("SUCCESS", "TERMINATED", "SUCCESS", "SUCCESS"),
+        ("FAILED", "TERMINATED", "FAILED", "RUN_EXECUTION_ERROR"),
+        ("TIMEDOUT", "TERMINATED", "TIMEDOUT", "RUN_EXECUTION_ERROR"),
+        ("CANCELED", "TERMINATED", "CANCELED", "CANCELED"),
+        ("SKIPPED", "SKIPPED", None, "SKIPPED"),
+        ("INTERNAL_ERROR", "INTERNAL_ERROR", "FAILED", "INTERNAL_ERROR"),
+    ],
+)
+def test_terminal_states(
+    fake: FakeDatabricks, scripted: str, life_cycle: str, result: str | None, code: str
+) -> None:
+    job_id = fake.add_job(result_state=scripted, error_trace="Traceback ...", logs="log line")
+    run_id = ok(jobs(fake, "POST", "run-now", {"job_id": job_id}))["run_id"]
+    state = ok(jobs(fake, "GET", "runs/get", run_id=run_id))["state"]
+    status = ok(jobs(fake, "GET", "runs/get", run_id=run_id))["status"]
+    assert state["life_cycle_state"] == life_cycle
+    assert state.get("result_state") == result
+    assert status["state"] == "TERMINATED"
+    assert status["termination_details"]["code"] == code
+    assert state["user_cancelled_or_timedout"] is (scripted in ("CANCELED", "TIMEDOUT"))
+    output = ok(jobs(fake, "GET", "runs/get-output", run_id=run_id))
+    assert output["logs"] == "log line"
+    if result in ("FAILED", "TIMEDOUT", "CANCELED"):
+        assert output["error"] == state["state_message"] != ""
+        assert output["error_trace"] == "Traceback ..."
+    else:
+        assert "error" not in output
+
+
+def test_multi_task_output_needs_a_task_run_id(fake: FakeDatabricks) -> None:
+    job_id = fake.add_job(
+        tasks=[
+            "extract",
+            {
+                "task_key": "load",
+                "notebook_task": {
+                    "notebook_path": "/Shared/load",
+                    "base_parameters": {"table": "t"},
+                },
+            },
+        ],
+        notebook_result=lambda parameters: f"loaded {parameters.get('table')}",
+    )
+    run_id = ok(jobs(fake, "POST", "run-now", {"job_id": job_id}))["run_id"]
+    code, message = error_of(jobs(fake, "GET", "runs/get-output", run_id=run_id), 400)
+    assert code == "INVALID_PARAMETER_VALUE"
+    assert message.startswith("Retrieving the output of runs with multiple tasks is not supported")
+    run = ok(jobs(fake, "GET", "runs/get", run_id=run_id))
+    results = {
+        task["task_key"]: ok(jobs(fake, "GET", "runs/get-output", run_id=task["run_id"]))[
+            "notebook_output"
+        ]["result"]
+        for task in run["tasks"]
+    }
+    assert results == {"extract": "loaded None", "load": "loaded t"}
+    task_view = ok(jobs(fake, "GET", "runs/get", run_id=run["tasks"][1]["run_id"]))
+    assert (task_view["task_key"], task_view["parent_run_id"]) == ("load", run_id)
+    with pytest.raises(ValueError, match="distinct task keys"):
+        fake.add_job(tasks=["a", "a"])
+
+
+def test_runs_submit_with_an_idempotency_token(fake: FakeDatabricks) -> None:
+    fake.add_submit("etl", result_state="FAILED", error="boom", times=1)
+    fake.add_submit(notebook_result=lambda p: p["code"].upper())
+    body = {
+        "run_name": "aadap etl",
+        "tasks": [
+            {
+                "task_key": "main",
+                "existing_cluster_id": fake.cluster_id,
+                "notebook_task": {
+                    "notebook_path": "/Shared/runner",
+                    "base_parameters": {"code": "select 1"},
+                },
+            }
+        ],
+        "timeout_seconds": 3600,
+        "idempotency_token": "task-123-attempt-1",
+    }
+    first = ok(jobs(fake, "POST", "runs/submit", body, version="2.2"))
+    again = ok(jobs(fake, "POST", "runs/submit", body, version="2.2"))
+    assert first == again == {"run_id": first["run_id"]}
+    info = fake.run(first["run_id"])
+    assert (info.run_type, info.resubmits, info.result_state, info.api_version) == (
+        "SUBMIT_RUN",
+        1,
+        "FAILED",
+        "2.2",
+    )
+    assert info.idempotency_token == "task-123-attempt-1"
+    assert len(fake.runs) == 1
+    output = ok(jobs(fake, "GET", "runs/get-output", run_id=first["run_id"]))
+    assert output["error"] == "boom"
+    second = ok(jobs(fake, "POST", "runs/submit", {**body, "idempotency_token": "other"}))
+    output = ok(jobs(fake, "GET", "runs/get-output", run_id=second["run_id"]))
+    assert output["notebook_output"]["result"] == "SELECT 1"  # the second rule: times=1 used up
+    run = ok(jobs(fake, "GET", "runs/get", run_id=second["run_id"]))
+    assert (run["run_type"], run["run_name"], "number_in_job" in run) == (
+        "SUBMIT_RUN",
+        "aadap etl",
+        False,
+    )
+    assert jobs(fake, "GET", "get", job_id=run["job_id"]).status == 400  # no visible job
+    for broken, fragment in [
+        ({"run_name": "x"}, "tasks"),
+        ({"tasks": [{"task_key": "a"}, {"task_key": "a"}]}, "more than one task"),
+        ({"tasks": [{"notebook_task": {}}]}, "task_key"),
+        ({"tasks": [{"task_key": "a", "existing_cluster_id": "nope"}]}, "Cluster nope"),
+        ({**body, "idempotency_token": "x" * 65}, "idempotency_token"),
+        ({**body, "timeout_seconds": -1}, "timeout_seconds"),
+    ]:
+        code, message = error_of(jobs(fake, "POST", "runs/submit", broken), 400)
+        assert code == "INVALID_PARAMETER_VALUE"
+        assert fragment in message
+
+
+def test_run_now_with_the_same_token_and_unknown_ids(fake: FakeDatabricks) -> None:
+    job_id = fake.add_job()
+    body = {"job_id": job_id, "idempotency_token": "once"}
+    assert ok(jobs(fake, "POST", "run-now", body)) == ok(jobs(fake, "POST", "run-now", body))
+    assert fake.last_run.resubmits == 1
+    assert error_of(jobs(fake, "POST", "run-now", {"job_id": 424242}), 400) == (
+        "INVALID_PARAMETER_VALUE",
+        "Job 424242 does not exist.",
+    )
+    assert error_of(jobs(fake, "POST", "run-now", {}), 400)[1] == "Missing required field: job_id"
+    assert error_of(jobs(fake, "GET", "runs/get", run_id=1), 400) == (
+        "INVALID_PARAMETER_VALUE",
+        "Run 1 does not exist.",
+    )
+    assert (
+        error_of(jobs(fake, "GET", "runs/get", run_id="abc"), 400)[0] == "INVALID_PARAMETER_VALUE"
+    )
+    assert error_of(jobs(fake, "POST", "runs/cancel", {"run_id": 1}), 400)[0] == (
+        "INVALID_PARAMETER_VALUE"
+    )
+    params = {"job_id": job_id, "notebook_params": {"n": 1}}
+    assert error_of(jobs(fake, "POST", "run-now", params), 400)[0] == "INVALID_PARAMETER_VALUE"
+
+
+def test_cancel_a_run(fake: FakeDatabricks) -> None:
+    job_id = fake.add_job(running_polls=1000)
+    run_id = ok(jobs(fake, "POST", "run-now", {"job_id": job_id}))["run_id"]
+    assert (
+        ok(jobs(fake, "GET", "runs/get", run_id=run_id))["state"]["life_cycle_state"] == "RUNNING"
+    )
+    assert ok(jobs(fake, "POST", "runs/cancel", {"run_id": run_id})) == {}
+    states = [ok(jobs(fake, "GET", "runs/get", run_id=run_id)) for _ in range(2)]
+    assert [s["state"]["life_cycle_state"] for s in states] == ["TERMINATING", "TERMINATED"]
+    final = states[-1]
+    assert final["state"]["result_state"] == "CANCELED"
+    assert final["state"]["user_cancelled_or_timedout"] is True
+    assert final["status"]["termination_details"]["code"] == "USER_CANCELED"
+    ok(jobs(fake, "POST", "runs/cancel", {"run_id": run_id}))  # a finished run: nothing happens
+    info = fake.run(run_id)
+    assert (info.cancels, info.result_state) == (2, "CANCELED")
+    fake.run_cancel_polls = 0
+    run_id = ok(jobs(fake, "POST", "run-now", {"job_id": job_id}))["run_id"]
+    ok(jobs(fake, "POST", "runs/cancel", {"run_id": run_id}))
+    assert fake.run(run_id).life_cycle_state == "TERMINATED"
+
+
+def test_queued_runs_and_api_2_2_task_pages(fake: FakeDatabricks) -> None:
+    job_id = fake.add_job(tasks=[f"t{n:03d}" for n in range(150)], queued_polls=1)
+    run_id = ok(jobs(fake, "POST", "run-now", {"job_id": job_id}, version="2.2"))["run_id"]
+    first = ok(jobs(fake, "GET", "runs/get", version="2.2", run_id=run_id))
+    assert first["state"]["life_cycle_state"] == "QUEUED"
+    assert first["state"]["queue_reason"]
+    assert len(first["tasks"]) == 100
+    rest = ok(
+        jobs(
+            fake,
+            "GET",
+            "runs/get",
+            version="2.2",
+            run_id=run_id,
+            page_token=first["next_page_token"],
+        )
+    )
+    assert [t["task_key"] for t in rest["tasks"]] == [f"t{n:03d}" for n in range(100, 150)]
+    assert "next_page_token" not in rest
+    assert len(ok(jobs(fake, "GET", "runs/get", version="2.1", run_id=run_id))["tasks"]) == 150
+    with pytest.raises(ValueError, match="result_state"):
+        fake.add_job(result_state="GREAT")
+
+
+# -- Workspace -----------------------------------------------------------------------------------
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def workspace(
+    fake: FakeDatabricks, method: str, action: str, payload: Any = None, **query: Any
+) -> Reply:
+    return api(fake, method, f"/api/2.0/workspace/{action}", payload, query)
+
+
+def test_workspace_import_export_round_trip(fake: FakeDatabricks) -> None:
+    home = f"/Users/{fake.user_name}"
+    ok(workspace(fake, "POST", "mkdirs", {"path": f"{home}/etl/inner"}))
+    source = b"# Databricks notebook source\nprint(1)\n\n# COMMAND ----------\n\nprint(2)\n"
+    ok(
+        workspace(
+            fake,
+            "POST",
+            "import",
+            {
+                "path": f"{home}/etl/nb",
+                "format": "SOURCE",
+                "language": "PYTHON",
+                "content": b64(source),
+                "overwrite": False,
+            },
+        )
+    )
+    exported = ok(workspace(fake, "GET", "export", path=f"{home}/etl/nb", format="SOURCE"))
+    assert exported == {"content": b64(source), "file_type": "py"}
+    ok(
+        workspace(
+            fake,
+            "POST",
+            "import",
+            {"path": f"{home}/etl/q", "language": "SQL", "content": b64(b"SELECT 1")},
+        )
+    )
+    assert base64.b64decode(
+        ok(workspace(fake, "GET", "export", path=f"{home}/etl/q"))["content"]
+    ) == (b"-- Databricks notebook source\nSELECT 1")
+    listing = ok(workspace(fake, "GET", "list", path=f"{home}/etl"))["objects"]
+    assert [(o["path"], o["object_type"], o.get("language")) for o in listing] == [
+        (f"{home}/etl/inner", "DIRECTORY", None),
+        (f"{home}/etl/nb", "NOTEBOOK", "PYTHON"),
+        (f"{home}/etl/q", "NOTEBOOK", "SQL"),
+    ]
+    notebook = listing[1]
+    assert notebook["resource_id"] == str(notebook["object_id"])
+    assert notebook["created_at"] == notebook["modified_at"] > 0
+    assert ok(workspace(fake, "GET", "list", path=f"{home}/etl/inner")) == {}  # empty folder
+    assert ok(workspace(fake, "GET", "list", path=f"{home}/etl/nb"))["objects"] == [notebook]
+    assert ok(workspace(fake, "GET", "get-status", path=f"{home}/etl/nb")) == notebook
+    assert [o["path"] for o in ok(workspace(fake, "GET", "list", path="/"))["objects"]] == [
+        "/Shared",
+        "/Users",
+    ]
+    assert fake.workspace_object(f"{home}/etl/nb").text == source.decode()
+
+
+def test_workspace_errors(fake: FakeDatabricks, monkeypatch: pytest.MonkeyPatch) -> None:
+    for action in ("list", "export", "get-status"):
+        assert error_of(workspace(fake, "GET", action, path="/Users/nobody/x"), 404) == (
+            "RESOURCE_DOES_NOT_EXIST",
+            "Path (/Users/nobody/x) doesn't exist.",
+        )
+    assert error_of(workspace(fake, "POST", "delete", {"path": "/nope"}), 404)[0] == (
+        "RESOURCE_DOES_NOT_EXIST"
+    )
+    body = {"path": "/Shared/nb", "format": "SOURCE", "language": "PYTHON", "content": b64(b"1")}
+    ok(workspace(fake, "POST", "import", body))
+    assert error_of(workspace(fake, "POST", "import", body), 400) == (
+        "RESOURCE_ALREADY_EXISTS",
+        "Path (/Shared/nb) already exists.",
+    )
+    ok(workspace(fake, "POST", "import", {**body, "content": b64(b"2"), "overwrite": True}))
+    assert fake.workspace_object("/Shared/nb").text.endswith("\n2")
+    assert error_of(workspace(fake, "POST", "import", {**body, "path": "/Shared/a/b"}), 404) == (
+        "RESOURCE_DOES_NOT_EXIST",
+        "The parent folder (/Shared/a) does not exist.",
+    )
+    for broken, fragment in [
+        ({**body, "path": "Shared/x"}, "doesn't start with '/'"),
+        ({**body, "path": "/Shared/y", "language": None}, "language must be set"),
+        ({**body, "path": "/Shared/y", "content": "%%%"}, "base64"),
+        ({**body, "path": "/Shared/y", "format": "PDF"}, "Invalid format"),
+        ({**body, "path": "/Shared/y", "language": "COBOL"}, "Invalid language"),
+    ]:
+        code, message = error_of(workspace(fake, "POST", "import", broken), 400)
+        assert (code, fragment in message) == ("INVALID_PARAMETER_VALUE", True), message
+    assert (
+        error_of(
+            workspace(fake, "POST", "import", {**body, "path": "/Shared/d", "format": "DBC"}), 501
+        )[0]
+        == "NOT_IMPLEMENTED"
+    )
+    monkeypatch.setattr("aadap.testing.databricks.MAX_WORKSPACE_BYTES", 4)
+    too_big = workspace(
+        fake, "POST", "import", {**body, "path": "/Shared/big", "content": b64(b"12345")}
+    )
+    assert error_of(too_big, 400)[0] == "MAX_NOTEBOOK_SIZE_EXCEEDED"
+    assert error_of(workspace(fake, "POST", "mkdirs", {"path": "/Shared/nb/sub"}), 400)[0] == (
+        "RESOURCE_ALREADY_EXISTS"
+    )
+    ok(workspace(fake, "POST", "mkdirs", {"path": "/Shared/dir/sub"}))
+    ok(workspace(fake, "POST", "mkdirs", {"path": "/Shared/dir/sub"}))  # exists: fine
+    assert error_of(workspace(fake, "POST", "delete", {"path": "/Shared/dir"}), 400) == (
+        "DIRECTORY_NOT_EMPTY",
+        "Folder (/Shared/dir) is not empty",
+    )
+    ok(workspace(fake, "POST", "delete", {"path": "/Shared/dir", "recursive": True}))
+    ok(workspace(fake, "POST", "delete", {"path": "/Shared/nb"}))
+    assert [p for p in fake.workspace_paths if p.startswith("/Shared/")] == []
+    assert workspace(fake, "GET", "import").status == 404  # wrong method
+
+
+def test_workspace_jupyter_auto_and_files(fake: FakeDatabricks) -> None:
+    ipynb = {
+        "cells": [
+            {"cell_type": "markdown", "source": ["# Title"]},
+            {"cell_type": "code", "source": ["x = 1\n", "print(x)"]},
+        ],
+        "metadata": {"language_info": {"name": "python"}},
+        "nbformat": 4,
+    }
+    ok(
+        workspace(
+            fake,
+            "POST",
+            "import",
+            {"path": "/Shared/j", "format": "JUPYTER", "content": b64(json.dumps(ipynb).encode())},
+        )
+    )
+    assert fake.workspace_object("/Shared/j").text == (
+        "# Databricks notebook source\n# MAGIC %md\n# MAGIC # Title\n\n"
+        "# COMMAND ----------\n\nx = 1\nprint(x)"
+    )
+    back = ok(workspace(fake, "GET", "export", path="/Shared/j", format="JUPYTER"))
+    assert back["file_type"] == "ipynb"
+    cells = json.loads(base64.b64decode(back["content"]))["cells"]
+    assert [(c["cell_type"], "".join(c["source"])) for c in cells] == [
+        ("markdown", "# Title"),
+        ("code", "x = 1\nprint(x)"),
+    ]
+    html = ok(workspace(fake, "GET", "export", path="/Shared/j", format="HTML"))
+    assert html["file_type"] == "html"
+    ok(
+        workspace(
+            fake,
+            "POST",
+            "import",
+            {
+                "path": "/Shared/auto.ipynb",
+                "format": "AUTO",
+                "content": b64(json.dumps(ipynb).encode()),
+            },
+        )
+    )
+    ok(
+        workspace(
+            fake,
+            "POST",
+            "import",
+            {
+                "path": "/Shared/headed.py",
+                "format": "AUTO",
+                "content": b64(b"# Databricks notebook source\nprint(1)"),
+            },
+        )
+    )
+    ok(
+        workspace(
+            fake,
+            "POST",
+            "import",
+            {"path": "/Shared/plain.py", "format": "AUTO", "content": b64(b"print(1)")},
+        )
+    )
+    ok(
+        workspace(
+            fake,
+            "POST",
+            "import",
+            {"path": "/Shared/data.bin", "format": "RAW", "content": b64(b"\x00\x01")},
+        )
+    )
+    kinds = {
+        o["path"]: (o["object_type"], o.get("size"))
+        for o in ok(workspace(fake, "GET", "list", path="/Shared"))["objects"]
+    }
+    assert kinds == {
+        "/Shared/auto": ("NOTEBOOK", None),
+        "/Shared/headed": ("NOTEBOOK", None),
+        "/Shared/j": ("NOTEBOOK", None),
+        "/Shared/plain.py": ("FILE", 8),
+        "/Shared/data.bin": ("FILE", 2),
+    }
+    assert ok(workspace(fake, "GET", "export", path="/Shared/data.bin")) == {
+        "content": b64(b"\x00\x01"),
+        "file_type": "bin",
+    }
+    raw = workspace(fake, "GET", "export", path="/Shared/plain.py", direct_download="true")
+    assert (raw.status, raw.body) == (200, b"print(1)")
+    assert error_of(workspace(fake, "GET", "export", path="/Shared"), 501)[0] == "NOT_IMPLEMENTED"
+
+
+def test_workspace_scripting_and_modified_after(fake: FakeDatabricks) -> None:
+    fake.add_notebook("/Repos/team/etl", "SELECT 1", language="SQL")
+    fake.add_workspace_file("/Repos/team/readme.md", "# hi")
+    fake.advance(60)
+    fake.add_notebook("/Repos/team/new", "print(2)")
+    fake.add_workspace_directory("/Repos/team/empty")
+    assert (
+        fake.workspace_object("/Repos/team/etl").text == "-- Databricks notebook source\nSELECT 1"
+    )
+    assert fake.workspace_object("/Repos/team/readme.md").content == b"# hi"
+    cutoff = int((fake.now() - 30) * 1000)
+    recent = ok(workspace(fake, "GET", "list", path="/Repos/team", notebooks_modified_after=cutoff))
+    assert [o["path"] for o in recent["objects"]] == [
+        "/Repos/team/empty",
+        "/Repos/team/new",
+        "/Repos/team/readme.md",
+    ]
+    with pytest.raises(KeyError):
+        fake.workspace_object("/Repos/none")
+    with pytest.raises(ValueError, match="absolute"):
+        fake.add_notebook("relative", "x")
+    with pytest.raises(ValueError, match="existing notebook"):
+        fake.add_notebook("/Repos/team/etl/child", "x")
+
+
+# -- Pipelines -----------------------------------------------------------------------------------
+
+
+def pipelines(
+    fake: FakeDatabricks, method: str, path: str = "", payload: Any = None, **query: Any
+) -> Reply:
+    return api(fake, method, f"/api/2.0/pipelines{path}", payload, query)
+
+
+def test_a_pipeline_update_progresses_over_polls(fake: FakeDatabricks) -> None:
+    pipeline_id = fake.add_pipeline(
+        name="sales", update_states=["QUEUED", "RUNNING"], polls_per_state=2
+    )
+    assert ok(pipelines(fake, "GET", f"/{pipeline_id}"))["state"] == "IDLE"
+    started = ok(
+        pipelines(
+            fake, "POST", f"/{pipeline_id}/updates", {"full_refresh": True, "cause": "API_CALL"}
+        )
+    )
+    update_id = started["update_id"]
+    states = []
+    for _ in range(5):
+        update = ok(pipelines(fake, "GET", f"/{pipeline_id}/updates/{update_id}"))["update"]
+        states.append(update["state"])
+    assert states == ["QUEUED", "QUEUED", "RUNNING", "RUNNING", "COMPLETED"]
+    assert (update["pipeline_id"], update["cause"], update["full_refresh"]) == (
+        pipeline_id,
+        "API_CALL",
+        True,
+    )
+    assert isinstance(update["creation_time"], int)
+    got = ok(pipelines(fake, "GET", f"/{pipeline_id}"))
+    assert (got["state"], got["health"], got["name"]) == ("IDLE", "HEALTHY", "sales")
+    assert got["spec"]["id"] == pipeline_id
+    [latest] = got["latest_updates"]
+    assert (latest["update_id"], latest["state"]) == (update_id, "COMPLETED")
+    assert latest["creation_time"].endswith("Z")
+    info = fake.pipeline_update(update_id)
+    assert (info.polls, info.full_refresh, info.state) == (5, True, "COMPLETED")
+
+
+def test_a_second_start_conflicts_and_stop_cancels(fake: FakeDatabricks) -> None:
+    pipeline_id = fake.add_pipeline(update_states=["RUNNING"], polls_per_state=100, final="FAILED")
+    update_id = ok(pipelines(fake, "POST", f"/{pipeline_id}/updates"))["update_id"]
+    assert ok(pipelines(fake, "GET", f"/{pipeline_id}"))["state"] == "RUNNING"
+    code, message = error_of(pipelines(fake, "POST", f"/{pipeline_id}/updates"), 409)
+    assert code == "RESOURCE_CONFLICT"
+    assert update_id in message
+    assert ok(pipelines(fake, "POST", f"/{pipeline_id}/stop")) == {}
+    assert [ok(pipelines(fake, "GET", f"/{pipeline_id}"))["state"] for _ in range(2)] == [
+        "STOPPING",
+        "IDLE",
+    ]
+    assert fake.pipeline_update(update_id).state == "CANCELED"
+    ok(pipelines(fake, "POST", f"/{pipeline_id}/stop"))  # nothing runs: a no-op
+    fake.script_pipeline(pipeline_id, update_states=[], final="FAILED")
+    second = ok(pipelines(fake, "POST", f"/{pipeline_id}/updates"))["update_id"]
+    assert ok(pipelines(fake, "GET", f"/{pipeline_id}/updates/{second}"))["update"]["state"] == (
+        "FAILED"
+    )
+    assert ok(pipelines(fake, "GET", f"/{pipeline_id}"))["health"] == "UNHEALTHY"
+    info = fake.pipeline(pipeline_id)
+    assert (info.starts, info.conflicts, info.stops) == (3, 1, 2)
+    assert [u.state for u in info.updates] == ["CANCELED", "FAILED"]
+    listed = ok(pipelines(fake, "GET", f"/{pipeline_id}/updates"))["updates"]
+    assert [u["update_id"] for u in listed] == [second, update_id]  # newest first
+    bad = pipelines(fake, "POST", f"/{pipeline_id}/updates", {"full_refresh": "yes"})
+    assert error_of(bad, 400)[0] == "INVALID_PARAMETER_VALUE"
+
+
+def test_pipelines_list_pages_and_filters(fake: FakeDatabricks) -> None:
+    ids = sorted(fake.add_pipeline(f"p-{n:02d}", name=f"pipe {n}") for n in range(30))
+    fake.add_pipeline(
+        "z-sales", name="Sales DLT", spec={"libraries": [{"notebook": {"path": "/Shared/dlt"}}]}
+    )
+    first = ok(pipelines(fake, "GET"))
+    assert [p["pipeline_id"] for p in first["statuses"]] == ids[:25]
+    assert first["statuses"][0]["state"] == "IDLE"
+    rest = ok(pipelines(fake, "GET", page_token=first["next_page_token"]))
+    assert [p["pipeline_id"] for p in rest["statuses"]] == [*ids[25:], "z-sales"]
+    assert "next_page_token" not in rest
+    assert [
+        p["pipeline_id"]
+        for p in ok(pipelines(fake, "GET", max_results=2, order_by="id desc"))["statuses"]
+    ] == ["z-sales", ids[-1]]
+    assert [
+        p["name"] for p in ok(pipelines(fake, "GET", filter="name LIKE '%sales%'"))["statuses"]
+    ] == ["Sales DLT"]
+    assert [
+        p["name"] for p in ok(pipelines(fake, "GET", filter="notebook='/Shared/dlt'"))["statuses"]
+    ] == ["Sales DLT"]
+    assert ok(pipelines(fake, "GET", filter="name LIKE 'none'")) == {}
+    for query in (
+        {"max_results": 101},
+        {"max_results": 0},
+        {"filter": "owner = 'x'"},
+        {"order_by": "name"},
+        {"page_token": "forged"},
+    ):
+        assert error_of(pipelines(fake, "GET", **query), 400)[0] == "INVALID_PARAMETER_VALUE"
+    assert error_of(pipelines(fake, "GET", "/nope"), 404) == (
+        "RESOURCE_DOES_NOT_EXIST",
+        "Pipeline nope does not exist.",
+    )
+    assert error_of(pipelines(fake, "GET", "/z-sales/updates/nope"), 404)[0] == (
+        "RESOURCE_DOES_NOT_EXIST"
+    )
+    assert error_of(pipelines(fake, "POST", "/nope/updates"), 404)[0] == "RESOURCE_DOES_NOT_EXIST"
+    with pytest.raises(ValueError, match="final"):
+        fake.add_pipeline(final="DONE")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="update_states"):
+        fake.add_pipeline(update_states=["COMPLETED"])
+
+
+# -- Unity Catalog -------------------------------------------------------------------------------
+
+UC = "/api/2.1/unity-catalog"
+
+
+def test_unity_catalog_listings_page(fake: FakeDatabricks) -> None:
+    for name in ("main", "Dev", "hive_metastore", "samples", "system"):
+        fake.add_catalog(name, comment=f"{name} catalog")
+    fake.add_schema("main.default")
+    fake.add_table_info("main.sales.orders", [("id", "BIGINT"), ("amount", "DECIMAL(10,2)")])
+    fake.add_table_info(
+        "main.sales.v_orders",
+        [("id", "BIGINT")],
+        table_type="VIEW",
+        view_definition="SELECT id FROM main.sales.orders",
+    )
+    everything = ok(api(fake, "GET", f"{UC}/catalogs"))
+    assert [c["name"] for c in everything["catalogs"]] == [
+        "dev",
+        "hive_metastore",
+        "main",
+        "samples",
+        "system",
+    ]
+    assert "next_page_token" not in everything
+    fake.uc_page_size = 2
+    names, token, requests = [], None, 0
+    while True:
+        query: dict[str, Any] = {"max_results": 0}
+        if token:
+            query["page_token"] = token
+        page = ok(api(fake, "GET", f"{UC}/catalogs", query=query))
+        requests += 1
+        names += [c["name"] for c in page["catalogs"]]
+        token = page.get("next_page_token")
+        if not token:
+            break
+    assert names == [c["name"] for c in everything["catalogs"]]
+    assert requests == 3
+    assert len(ok(api(fake, "GET", f"{UC}/catalogs", query={"max_results": 1}))["catalogs"]) == 1
+    assert len(ok(api(fake, "GET", f"{UC}/catalogs", query={"max_results": 50}))["catalogs"]) == 2
+    assert error_of(api(fake, "GET", f"{UC}/catalogs", query={"max_results": -1}), 400)[0] == (
+        "INVALID_PARAMETER_VALUE"
+    )
+    schemas = ok(api(fake, "GET", f"{UC}/schemas", query={"catalog_name": "MAIN"}))["schemas"]
+    assert [(s["name"], s["full_name"], s["catalog_name"]) for s in schemas] == [
+        ("default", "main.default", "main"),
+        ("sales", "main.sales", "main"),
+    ]
+    tables = ok(
+        api(
+            fake,
+            "GET",
+            f"{UC}/tables",
+            query={"catalog_name": "main", "schema_name": "sales", "omit_columns": "true"},
+        )
+    )["tables"]
+    assert [(t["full_name"], t["table_type"]) for t in tables] == [
+        ("main.sales.orders", "MANAGED"),
+        ("main.sales.v_orders", "VIEW"),
+    ]
+    assert "columns" not in tables[0]
+    assert tables[1]["view_definition"] == "SELECT id FROM main.sales.orders"
+    table = ok(api(fake, "GET", f"{UC}/tables/main.sales.orders"))
+    assert table["columns"] == [
+        {
+            "name": "id",
+            "type_text": "bigint",
+            "type_name": "LONG",
+            "position": 0,
+            "nullable": True,
+            "type_json": '{"name":"id","type":"long","nullable":true,"metadata":{}}',
+        },
+        {
+            "name": "amount",
+            "type_text": "decimal(10,2)",
+            "type_name": "DECIMAL",
+            "position": 1,
+            "nullable": True,
+            "type_precision": 10,
+            "type_scale": 2,
+            "type_json": '{"name":"amount","type":"decimal(10,2)","nullable":true,"metadata":{}}',
+        },
+    ]
+    assert (table["properties"], table["data_source_format"]) == ({}, "DELTA")
+    assert table["storage_location"].startswith("s3://")
+    assert ok(api(fake, "GET", f"{UC}/tables/main.sales.orders/exists")) == {"table_exists": True}
+    assert ok(api(fake, "GET", f"{UC}/catalogs/main"))["comment"] == "main catalog"
+    assert ok(api(fake, "GET", f"{UC}/schemas/main.sales"))["full_name"] == "main.sales"
+
+
+def test_unity_catalog_unknown_names_are_404(fake: FakeDatabricks) -> None:
+    fake.add_schema("main.default")
+    cases = [
+        (f"{UC}/catalogs/nope", {}, "CATALOG_DOES_NOT_EXIST", "Catalog 'nope' does not exist."),
+        (f"{UC}/schemas", {"catalog_name": "nope"}, "CATALOG_DOES_NOT_EXIST", None),
+        (
+            f"{UC}/schemas/main.nope",
+            {},
+            "SCHEMA_DOES_NOT_EXIST",
+            "Schema 'main.nope' does not exist.",
+        ),
+        (
+            f"{UC}/tables",
+            {"catalog_name": "main", "schema_name": "nope"},
+            "SCHEMA_DOES_NOT_EXIST",
+            None,
+        ),
+        (
+            f"{UC}/tables/main.default.nope",
+            {},
+            "TABLE_DOES_NOT_EXIST",
+            "Table 'main.default.nope' does not exist.",
+        ),
+        (f"{UC}/tables/nope.default.t", {}, "CATALOG_DOES_NOT_EXIST", None),
+    ]
+    for path, query, code, message in cases:
+        got_code, got_message = error_of(api(fake, "GET", path, query=query), 404)
+        assert got_code == code
+        assert message is None or got_message == message
+    assert error_of(api(fake, "GET", f"{UC}/tables", query={"catalog_name": "main"}), 400)[1] == (
+        "Missing required field: schema_name"
+    )
+    assert error_of(api(fake, "GET", f"{UC}/tables/justone"), 400)[0] == "INVALID_PARAMETER_VALUE"
+    assert ok(api(fake, "GET", f"{UC}/tables/main.default.nope/exists")) == {"table_exists": False}
+    with pytest.raises(ValueError, match="3 dot-separated parts"):
+        fake.add_table_info("main.t")
+    with pytest.raises(ValueError, match="cannot read the SQL type"):
+        fake.add_table_info("main.default.t", [("x", "WIDGET")])
+
+
+def test_unity_catalog_empty_pages(fake: FakeDatabricks) -> None:
+    for name in "abc":
+        fake.add_catalog(name)
+    fake.uc_page_size, fake.uc_empty_pages = 2, True
+    pages, token = [], None
+    while True:
+        query: dict[str, Any] = {"max_results": 0}
+        if token:
+            query["page_token"] = token
+        page = ok(api(fake, "GET", f"{UC}/catalogs", query=query))
+        pages.append([c["name"] for c in page["catalogs"]])
+        token = page.get("next_page_token")
+        if not token:
+            break
+    assert pages == [[], ["a", "b"], [], ["c"]]
+
+
+def test_workspace_apis_need_auth_and_the_right_method(fake: FakeDatabricks) -> None:
+    for path in (
+        "/api/2.1/jobs/list",
+        "/api/1.2/contexts/status",
+        f"{UC}/catalogs",
+        "/api/2.0/pipelines",
+        "/api/2.0/workspace/list",
+        "/api/2.0/clusters/get",
+    ):
+        assert call(fake, "GET", path, token=None).status == 401
+        assert call(fake, "GET", path, token="dapi-wrong").status == 403
+    for method, path in (
+        ("DELETE", "/api/2.1/jobs/list"),
+        ("POST", f"{UC}/catalogs"),
+        ("PUT", "/api/2.0/pipelines"),
+        ("GET", "/api/2.1/jobs/runs/cancel"),
+    ):
+        assert error_of(call(fake, method, path), 404)[0] == "ENDPOINT_NOT_FOUND"
+    malformed = call(fake, "POST", "/api/2.1/jobs/run-now", b"{not json")
+    assert error_of(malformed, 400)[0] == "MALFORMED_REQUEST"

@@ -6,6 +6,7 @@ SDK upgrade, the fake or the upgrade is wrong."""
 from __future__ import annotations
 
 import base64
+import io
 import json
 import os
 import stat
@@ -13,12 +14,16 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
+import databricks.sdk.mixins.compute as sdk_compute_mixin
+import databricks.sdk.service.compute as sdk_compute
+import databricks.sdk.service.jobs as sdk_jobs
+import databricks.sdk.service.pipelines as sdk_pipelines
 import httpx2
 import msal  # type: ignore[import-untyped]
 import openai
@@ -28,6 +33,22 @@ from databricks.sdk import WorkspaceClient
 from databricks.sdk import errors as dbx_errors
 from databricks.sdk.clock import Clock
 from databricks.sdk.config import Config
+from databricks.sdk.service.catalog import ColumnTypeName, TableType
+from databricks.sdk.service.compute import CommandStatus, ContextStatus, Language, ResultType, State
+from databricks.sdk.service.jobs import (
+    NotebookTask,
+    Run,
+    RunLifeCycleState,
+    RunResultState,
+    SubmitTask,
+    TerminationCodeCode,
+)
+from databricks.sdk.service.pipelines import (
+    GetPipelineResponseHealth,
+    PipelineState,
+    StartUpdateCause,
+    UpdateInfoState,
+)
 from databricks.sdk.service.sql import (
     ColumnInfoTypeName,
     Disposition,
@@ -37,6 +58,8 @@ from databricks.sdk.service.sql import (
     StatementParameterListItem,
     StatementState,
 )
+from databricks.sdk.service.workspace import ExportFormat, ImportFormat, ObjectType
+from databricks.sdk.service.workspace import Language as NotebookLanguage
 from databricks.sdk.version import __version__ as databricks_sdk_version
 from openai.types.chat import ChatCompletionMessageParam
 
@@ -905,3 +928,463 @@ def test_databricks_sdk_over_https_with_the_test_ca(monkeypatch: pytest.MonkeyPa
         assert response.result is not None
         assert response.result.data_array == [["1"]]
         assert fake.requests[0].path == "/.well-known/databricks-config"
+
+
+# -- databricks-sdk part 2 -------------------------------------------------------------------------
+
+# The SDK's long-running-operation waiters (``.result()`` of create, execute, run_now, submit,
+# cancel_run, stop, clusters.start...) poll with linear backoff (attempt + random() seconds, at
+# most 10) through time.time()/time.sleep() of their service modules, not the Config's clock:
+# the fixture below hands those modules a RecordingClock, so a waiter records its sleeps and
+# never really sleeps.
+
+
+@pytest.fixture
+def waiter_clock(monkeypatch: pytest.MonkeyPatch) -> RecordingClock:
+    clock = RecordingClock()
+    for module in (sdk_compute, sdk_compute_mixin, sdk_jobs, sdk_pipelines):
+        monkeypatch.setattr(module, "time", clock)
+    return clock
+
+
+def whole_seconds(clock: RecordingClock) -> list[int]:
+    return [int(seconds) for seconds in clock.slept]
+
+
+def response_of(waiter: Any) -> Any:
+    """The first response behind a waiter (``Wait.response``, which databricks-sdk annotates
+    with the builtin ``any``)."""
+    return waiter.response
+
+
+def test_databricks_sdk_runs_python_through_the_command_execution_api(
+    dbx: FakeDatabricks, waiter_clock: RecordingClock
+) -> None:
+    dbx.context_pending_polls = 1
+    dbx.add_command(
+        r"spark\.table\('orders'\)",
+        table=([("id", "BIGINT"), ("amount", "DOUBLE")], [(1, 9.5), (2, None)]),
+        running_polls=2,
+    )
+    w = workspace(dbx)
+    assert w.clusters.get(dbx.cluster_id).state == State.RUNNING  # what a client checks first
+    context = w.command_execution.create(cluster_id=dbx.cluster_id, language=Language.PYTHON)
+    ready = context.result()
+    assert ready.status == ContextStatus.RUNNING
+    assert ready.id is not None
+    assert ready.id == response_of(context).id
+    try:
+        printed = w.command_execution.execute(
+            cluster_id=dbx.cluster_id,
+            context_id=ready.id,
+            language=Language.PYTHON,
+            command='print("Hello from Databricks!")\nprint("2 + 2 =", 2 + 2)',
+        ).result()
+        assert printed.status == CommandStatus.FINISHED
+        assert printed.results is not None
+        assert printed.results.result_type == ResultType.TEXT
+        assert printed.results.data == "Hello from Databricks!\n2 + 2 = 4"
+        table = w.command_execution.execute_and_wait(
+            cluster_id=dbx.cluster_id,
+            context_id=ready.id,
+            language=Language.PYTHON,
+            command="display(spark.table('orders'))",
+        )
+        assert table.results is not None
+        assert table.results.result_type == ResultType.TABLE
+        assert table.results.data == [[1, 9.5], [2, None]]
+        assert table.results.schema == [
+            {"name": "id", "type": '"long"', "metadata": "{}"},
+            {"name": "amount", "type": '"double"', "metadata": "{}"},
+        ]
+        assert table.results.is_json_schema is True
+        raised = w.command_execution.execute_and_wait(
+            cluster_id=dbx.cluster_id,
+            context_id=ready.id,
+            language=Language.PYTHON,
+            command='raise ValueError("bad input")',
+        )
+        assert raised.status == CommandStatus.FINISHED  # a Python exception still "Finished"
+        assert raised.results is not None
+        assert raised.results.result_type == ResultType.ERROR
+        assert raised.results.summary == "<span class='ansi-red-fg'>ValueError</span>: bad input"
+        assert raised.results.cause is not None
+        assert raised.results.cause.endswith("ValueError: bad input")
+    finally:
+        w.command_execution.destroy(cluster_id=dbx.cluster_id, context_id=ready.id)
+    assert dbx.live_contexts == []
+    assert (dbx.contexts_created, dbx.contexts_destroyed) == (1, 1)
+    # context: one Pending poll; the table command: two Running polls (attempts 1 and 2)
+    assert whole_seconds(waiter_clock) == [1, 1, 2]
+    [create] = sent_to(dbx, "/api/1.2/contexts/create")
+    assert create.json() == {"clusterId": dbx.cluster_id, "language": "python"}
+    assert {tuple(sorted(r.query)) for r in sent_to(dbx, "/api/1.2/commands/status")} == {
+        ("clusterId", "commandId", "contextId")
+    }
+    [destroy] = sent_to(dbx, "/api/1.2/contexts/destroy")
+    assert destroy.json() == {"clusterId": dbx.cluster_id, "contextId": ready.id}
+
+
+def test_databricks_sdk_command_waiters_fail_cancel_and_time_out(
+    dbx: FakeDatabricks, waiter_clock: RecordingClock
+) -> None:
+    dbx.add_command("forever", text="never", running_polls=10_000)
+    w = workspace(dbx)
+    context = w.command_execution.create_and_wait(
+        cluster_id=dbx.cluster_id, language=Language.PYTHON
+    )
+    assert context.id is not None
+    try:
+        long = w.command_execution.execute(
+            cluster_id=dbx.cluster_id, context_id=context.id, command="forever()"
+        )
+        with pytest.raises(TimeoutError, match="timed out after 0:00:30"):
+            long.result(timeout=timedelta(seconds=30))  # 30 s of waiting, recorded, not slept
+        assert sum(waiter_clock.slept) >= 30
+        command_id = response_of(long).id
+        assert command_id is not None
+        cancelled = w.command_execution.cancel(
+            cluster_id=dbx.cluster_id, context_id=context.id, command_id=command_id
+        ).result()
+        assert cancelled.status == CommandStatus.CANCELLED
+        with pytest.raises(dbx_errors.OperationFailed, match="failed to reach Finished or Error"):
+            long.result()  # the execute waiter fails on Cancelled
+        assert dbx.command(command_id).cancels == 1
+    finally:
+        w.command_execution.destroy(cluster_id=dbx.cluster_id, context_id=context.id)
+    with pytest.raises(dbx_errors.BadRequest, match=r"does not exist \(it was destroyed\)"):
+        w.command_execution.execute(
+            cluster_id=dbx.cluster_id, context_id=context.id, command="print(1)"
+        )
+    dbx.fail_next_context()
+    failing = w.command_execution.create(cluster_id=dbx.cluster_id, language=Language.PYTHON)
+    with pytest.raises(dbx_errors.OperationFailed, match="failed to reach Running"):
+        failing.result()
+    assert [c.status for c in dbx.live_contexts] == ["Error"]  # a leak the test can see
+
+
+def test_databricks_sdk_retries_a_cluster_that_is_not_ready(
+    dbx: FakeDatabricks, waiter_clock: RecordingClock
+) -> None:
+    clock = RecordingClock()
+    dbx.add_cluster("0404-000000-warm", "PENDING", pending_polls=2)
+    w = workspace(dbx, clock)
+    created = w.command_execution.create(cluster_id="0404-000000-warm", language=Language.SCALA)
+    assert response_of(created).id is not None
+    assert len(sent_to(dbx, "/api/1.2/contexts/create")) == 3  # ClusterNotReadyException twice
+    assert whole_seconds(clock) == [1, 2]  # the SDK's transient-error backoff
+    dbx.add_cluster("0404-000000-cold", "TERMINATED")
+    impatient = workspace(dbx, RecordingClock(), retry_timeout_seconds=5)
+    with pytest.raises(TimeoutError) as caught:
+        impatient.command_execution.create(cluster_id="0404-000000-cold")
+    assert isinstance(caught.value.__cause__, dbx_errors.BadRequest)
+    assert "ClusterNotReadyException" in str(caught.value.__cause__)
+    dbx.add_cluster("0404-000000-idle", "TERMINATED", pending_polls=1)
+    w.clusters.ensure_cluster_is_running("0404-000000-idle")  # start, then wait for RUNNING
+    assert dbx.cluster("0404-000000-idle").state == "RUNNING"
+    assert dbx.cluster("0404-000000-idle").starts == 1
+    [start] = sent_to(dbx, "/api/2.1/clusters/start")
+    assert start.json() == {"cluster_id": "0404-000000-idle"}
+    assert whole_seconds(waiter_clock) == [1]  # one PENDING poll
+
+
+def test_databricks_sdk_lists_jobs_across_pages(dbx: FakeDatabricks) -> None:
+    ids = [dbx.add_job(name=f"job-{n}") for n in range(45)]
+    dbx.add_job(name="Nightly", tasks=["extract", "load"])
+    w = workspace(dbx)
+    listed = list(w.jobs.list(limit=20))
+    assert [j.job_id for j in listed][:45] == ids
+    assert len(listed) == 46
+    pages = sent_to(dbx, "/api/2.2/jobs/list")
+    assert [r.query.get("limit") for r in pages] == ["20", "20", "20"]
+    assert "page_token" not in pages[0].query
+    assert all(r.query.get("page_token") for r in pages[1:])
+    nightly = list(w.jobs.list(name="nightly", expand_tasks=True))
+    assert [j.settings.name for j in nightly if j.settings] == ["Nightly"]
+    assert nightly[0].settings is not None
+    assert [t.task_key for t in nightly[0].settings.tasks or []] == ["extract", "load"]
+    job = w.jobs.get(ids[0])
+    assert job.settings is not None
+    assert job.settings.name == "job-0"
+    assert job.creator_user_name == dbx.user_name
+    with pytest.raises(dbx_errors.InvalidParameterValue, match="between 1 and 100"):
+        list(w.jobs.list(limit=101))
+    # 400 INVALID_PARAMETER_VALUE "Job 999 does not exist.", which the SDK's generated error
+    # overrides turn into ResourceDoesNotExist (as for runs/get and clusters/get)
+    with pytest.raises(dbx_errors.ResourceDoesNotExist, match="Job 999 does not exist"):
+        w.jobs.get(999)
+    with pytest.raises(dbx_errors.ResourceDoesNotExist, match="Cluster nope does not exist"):
+        w.clusters.get("nope")
+
+
+def test_databricks_sdk_runs_a_job_and_reads_the_notebook_exit_value(
+    dbx: FakeDatabricks, waiter_clock: RecordingClock
+) -> None:
+    job_id = dbx.add_job(name="nightly", pending_polls=1, running_polls=2,
+                         notebook_result='{"rows": 3}')  # fmt: skip
+    w = workspace(dbx)
+    started = w.jobs.run_now(
+        job_id=job_id, notebook_params={"day": "2024-05-01"}, idempotency_token="nightly-1"
+    )
+    seen: list[RunLifeCycleState | None] = []
+
+    def progress(polled: Run) -> None:  # called with every poll that is not terminal yet
+        assert polled.state is not None
+        seen.append(polled.state.life_cycle_state)
+
+    run = started.result(callback=progress)
+    assert seen == [RunLifeCycleState.PENDING, RunLifeCycleState.RUNNING, RunLifeCycleState.RUNNING]
+    assert whole_seconds(waiter_clock) == [1, 2, 3]
+    assert run.state is not None
+    assert (run.state.life_cycle_state, run.state.result_state) == (
+        RunLifeCycleState.TERMINATED,
+        RunResultState.SUCCESS,
+    )
+    assert run.status is not None
+    assert run.status.termination_details is not None
+    assert run.status.termination_details.code == TerminationCodeCode.SUCCESS
+    assert run.run_page_url == f"{dbx.url}/?o={dbx.workspace_id}#job/{job_id}/run/{run.run_id}"
+    assert run.overriding_parameters is not None
+    assert run.overriding_parameters.notebook_params == {"day": "2024-05-01"}
+    [task] = run.tasks or []
+    assert task.run_id is not None
+    assert task.run_id != run.run_id
+    output = w.jobs.get_run_output(task.run_id)
+    assert output.notebook_output is not None
+    assert output.notebook_output.result == '{"rows": 3}'
+    assert output.metadata is not None
+    assert output.metadata.run_id == task.run_id
+    again = w.jobs.run_now(job_id=job_id, idempotency_token="nightly-1")
+    assert response_of(again).run_id == run.run_id
+    assert run.run_id is not None
+    assert dbx.run(run.run_id).resubmits == 1
+    assert len(dbx.runs) == 1
+    first_call = sent_to(dbx, "/api/2.2/jobs/run-now")[0].json()
+    assert first_call == {"job_id": job_id, "notebook_params": {"day": "2024-05-01"},
+                          "idempotency_token": "nightly-1"}  # fmt: skip
+    multi = dbx.add_job(name="multi", tasks=["a", "b"], notebook_result={"a": "1", "b": "2"})
+    parent = w.jobs.run_now_and_wait(job_id=multi)
+    assert parent.run_id is not None
+    with pytest.raises(dbx_errors.InvalidParameterValue, match="multiple tasks"):
+        w.jobs.get_run_output(parent.run_id)
+    results = {}
+    for each in parent.tasks or []:
+        assert each.run_id is not None
+        notebook = w.jobs.get_run_output(each.run_id).notebook_output
+        assert notebook is not None
+        results[each.task_key] = notebook.result
+    assert results == {"a": "1", "b": "2"}
+
+
+def test_databricks_sdk_submits_one_time_runs_and_sees_terminal_states(
+    dbx: FakeDatabricks, waiter_clock: RecordingClock
+) -> None:
+    dbx.add_submit("fails", result_state="FAILED", error="AnalysisException: no such table",
+                   running_polls=1)  # fmt: skip
+    dbx.add_submit("internal", result_state="INTERNAL_ERROR")
+    dbx.add_submit("skipped", result_state="SKIPPED")
+    dbx.add_submit("slow", result_state="TIMEDOUT")
+    dbx.add_submit(notebook_result=lambda parameters: f"ran {parameters['code']}")
+    task = SubmitTask(
+        task_key="main",
+        existing_cluster_id=dbx.cluster_id,
+        notebook_task=NotebookTask(
+            notebook_path="/Shared/aadap/runner", base_parameters={"code": "SELECT 1"}
+        ),
+    )
+    w = workspace(dbx)
+    first = w.jobs.submit(run_name="aadap fails", tasks=[task], idempotency_token="task-7-try-1",
+                          timeout_seconds=3600)  # fmt: skip
+    second = w.jobs.submit(run_name="aadap fails", tasks=[task], idempotency_token="task-7-try-1",
+                           timeout_seconds=3600)  # fmt: skip
+    assert response_of(first).run_id == response_of(second).run_id is not None
+    assert dbx.run(response_of(first).run_id).resubmits == 1
+    failed = first.result()  # TERMINATED is the waiter's target, whatever the result
+    assert failed.state is not None
+    assert failed.state.result_state == RunResultState.FAILED
+    assert failed.state.state_message == "Workload failed, see run output for details"
+    failed_task = (failed.tasks or [])[0]
+    assert failed_task.run_id is not None
+    output = w.jobs.get_run_output(failed_task.run_id)
+    assert output.error == "AnalysisException: no such table"
+    with pytest.raises(dbx_errors.OperationFailed, match="INTERNAL_ERROR"):
+        w.jobs.submit(run_name="internal", tasks=[task]).result()
+    skipped = w.jobs.submit_and_wait(run_name="skipped", tasks=[task])
+    assert skipped.state is not None
+    assert (skipped.state.life_cycle_state, skipped.state.result_state) == (
+        RunLifeCycleState.SKIPPED,
+        None,
+    )
+    timed_out = w.jobs.submit_and_wait(run_name="slow", tasks=[task])
+    assert timed_out.state is not None
+    assert timed_out.state.result_state == RunResultState.TIMEDOUT
+    assert timed_out.state.user_cancelled_or_timedout is True
+    fine = w.jobs.submit_and_wait(run_name="fine", tasks=[task])
+    assert fine.run_type is not None
+    assert fine.run_type.value == "SUBMIT_RUN"
+    assert fine.tasks is not None
+    assert fine.tasks[0].run_id is not None
+    notebook = w.jobs.get_run_output(fine.tasks[0].run_id).notebook_output
+    assert notebook is not None
+    assert notebook.result == "ran SELECT 1"
+    body = sent_to(dbx, "/api/2.2/jobs/runs/submit")[0].json()
+    assert body["tasks"] == [
+        {
+            "task_key": "main",
+            "existing_cluster_id": dbx.cluster_id,
+            "notebook_task": {
+                "notebook_path": "/Shared/aadap/runner",
+                "base_parameters": {"code": "SELECT 1"},
+            },
+        }
+    ]
+    assert (body["idempotency_token"], body["timeout_seconds"]) == ("task-7-try-1", 3600)
+
+
+def test_databricks_sdk_cancels_a_run(dbx: FakeDatabricks, waiter_clock: RecordingClock) -> None:
+    job_id = dbx.add_job(running_polls=10_000)
+    w = workspace(dbx)
+    run_id = response_of(w.jobs.run_now(job_id=job_id)).run_id
+    assert run_id is not None
+    cancelled = w.jobs.cancel_run(run_id).result()
+    assert cancelled.state is not None
+    assert cancelled.state.result_state == RunResultState.CANCELED
+    assert cancelled.state.user_cancelled_or_timedout is True
+    assert whole_seconds(waiter_clock) == [1]  # one TERMINATING poll
+    assert dbx.run(run_id).cancels == 1
+    with pytest.raises(dbx_errors.ResourceDoesNotExist, match="Run 1 does not exist"):
+        w.jobs.get_run(1)
+
+
+def test_databricks_sdk_workspace_notebooks(dbx: FakeDatabricks) -> None:
+    w = workspace(dbx)
+    folder = f"/Users/{dbx.user_name}/aadap"
+    w.workspace.mkdirs(folder)
+    source = "# Databricks notebook source\nprint(1)\n\n# COMMAND ----------\n\nprint(2)\n"
+    content = base64.b64encode(source.encode()).decode()
+    w.workspace.import_(f"{folder}/etl", content=content, format=ImportFormat.SOURCE,
+                        language=NotebookLanguage.PYTHON)  # fmt: skip
+    with pytest.raises(dbx_errors.ResourceAlreadyExists, match="already exists"):
+        w.workspace.import_(f"{folder}/etl", content=content, format=ImportFormat.SOURCE,
+                            language=NotebookLanguage.PYTHON)  # fmt: skip
+    w.workspace.import_(f"{folder}/etl", content=content, format=ImportFormat.SOURCE,
+                        language=NotebookLanguage.PYTHON, overwrite=True)  # fmt: skip
+    exported = w.workspace.export(f"{folder}/etl", format=ExportFormat.SOURCE)
+    assert exported.content is not None
+    assert base64.b64decode(exported.content).decode() == source
+    assert exported.file_type == "py"
+    jupyter = w.workspace.export(f"{folder}/etl", format=ExportFormat.JUPYTER)
+    assert jupyter.content is not None
+    cells = json.loads(base64.b64decode(jupyter.content))["cells"]
+    assert ["".join(c["source"]) for c in cells] == ["print(1)", "print(2)"]
+    w.workspace.upload(f"{folder}/data.csv", io.BytesIO(b"id\n1\n"), format=ImportFormat.AUTO)
+    assert w.workspace.download(f"{folder}/data.csv").read() == b"id\n1\n"
+    listed = [(o.path, o.object_type, o.language) for o in w.workspace.list(folder)]
+    assert listed == [
+        (f"{folder}/data.csv", ObjectType.FILE, None),
+        (f"{folder}/etl", ObjectType.NOTEBOOK, NotebookLanguage.PYTHON),
+    ]
+    status = w.workspace.get_status(f"{folder}/etl")
+    assert status.object_id == dbx.workspace_object(f"{folder}/etl").object_id
+    with pytest.raises(dbx_errors.base.DatabricksError) as caught:
+        w.workspace.delete(folder)
+    assert caught.value.error_code == "DIRECTORY_NOT_EMPTY"
+    w.workspace.delete(folder, recursive=True)
+    with pytest.raises(dbx_errors.ResourceDoesNotExist, match="doesn't exist"):
+        w.workspace.get_status(folder)
+    assert list(w.workspace.list(f"/Users/{dbx.user_name}")) == []  # an empty folder: {}
+
+
+def test_databricks_sdk_pipelines(dbx: FakeDatabricks, waiter_clock: RecordingClock) -> None:
+    for n in range(30):
+        dbx.add_pipeline(f"p-{n:02d}", name=f"pipe {n}")
+    pipeline_id = dbx.add_pipeline("sales", name="Sales DLT",
+                                   update_states=["WAITING_FOR_RESOURCES", "RUNNING"])  # fmt: skip
+    w = workspace(dbx)
+    listed = list(w.pipelines.list_pipelines(max_results=10))
+    assert len(listed) == 31
+    assert len(sent_to(dbx, "/api/2.0/pipelines")) == 4
+    assert [p.name for p in w.pipelines.list_pipelines(filter="name LIKE 'Sales%'")] == [
+        "Sales DLT"
+    ]
+    assert listed[-1].state == PipelineState.IDLE
+    started = w.pipelines.start_update(pipeline_id, full_refresh=True,
+                                       cause=StartUpdateCause.API_CALL)  # fmt: skip
+    assert started.update_id is not None
+    states = []
+    while True:
+        update = w.pipelines.get_update(pipeline_id, started.update_id).update
+        assert update is not None
+        assert update.state is not None
+        states.append(update.state)
+        if update.state in (UpdateInfoState.COMPLETED, UpdateInfoState.FAILED):
+            break
+    assert states == [
+        UpdateInfoState.WAITING_FOR_RESOURCES,
+        UpdateInfoState.RUNNING,
+        UpdateInfoState.COMPLETED,
+    ]
+    assert update.full_refresh is True
+    second = w.pipelines.start_update(pipeline_id)
+    assert second.update_id is not None
+    assert w.pipelines.get(pipeline_id).state == PipelineState.RUNNING
+    with pytest.raises(dbx_errors.ResourceConflict):
+        w.pipelines.start_update(pipeline_id)
+    stopped = w.pipelines.stop(pipeline_id).result()
+    assert stopped.state == PipelineState.IDLE
+    assert whole_seconds(waiter_clock) == [1]  # one STOPPING poll
+    canceled = w.pipelines.get_update(pipeline_id, second.update_id).update
+    assert canceled is not None
+    assert canceled.state == UpdateInfoState.CANCELED
+    got = w.pipelines.get(pipeline_id)
+    assert got.health == GetPipelineResponseHealth.HEALTHY
+    assert [u.update_id for u in got.latest_updates or []] == [
+        second.update_id,
+        started.update_id,
+    ]
+    info = dbx.pipeline(pipeline_id)
+    assert (info.starts, info.conflicts, info.stops) == (3, 1, 1)
+    with pytest.raises(dbx_errors.ResourceDoesNotExist):
+        w.pipelines.get("nope")
+
+
+def test_databricks_sdk_unity_catalog_listings(dbx: FakeDatabricks) -> None:
+    for name in ("main", "dev", "samples", "system", "hive_metastore"):
+        dbx.add_catalog(name)
+    dbx.add_schema("main.default", comment="default schema")
+    dbx.add_table_info("main.sales.orders", [("id", "BIGINT"), ("amount", "DECIMAL(10,2)"),
+                       {"name": "tags", "type": "ARRAY<STRING>", "comment": "labels"}],
+                       comment="orders")  # fmt: skip
+    dbx.add_table_info("main.sales.v_orders", [("id", "BIGINT")], table_type="VIEW")
+    dbx.uc_page_size, dbx.uc_empty_pages = 2, True
+    w = workspace(dbx)
+    catalogs = [c.name for c in w.catalogs.list()]
+    assert catalogs == ["dev", "hive_metastore", "main", "samples", "system"]
+    pages = sent_to(dbx, "/api/2.1/unity-catalog/catalogs")
+    assert pages[0].query == {"max_results": "0"}  # the SDK asks for server-sized pages
+    assert len(pages) == 6  # three pages, each after an empty page with a token
+    schemas = list(w.schemas.list("main"))
+    assert [(s.full_name, s.comment) for s in schemas] == [
+        ("main.default", "default schema"),
+        ("main.sales", None),
+    ]
+    tables = list(w.tables.list("main", "sales"))
+    assert [(t.full_name, t.table_type) for t in tables] == [
+        ("main.sales.orders", TableType.MANAGED),
+        ("main.sales.v_orders", TableType.VIEW),
+    ]
+    orders = w.tables.get("main.sales.orders")
+    assert orders.comment == "orders"
+    assert [(c.name, c.type_name, c.type_text, c.position, c.comment)
+            for c in orders.columns or []] == [
+        ("id", ColumnTypeName.LONG, "bigint", 0, None),
+        ("amount", ColumnTypeName.DECIMAL, "decimal(10,2)", 1, None),
+        ("tags", ColumnTypeName.ARRAY, "array<string>", 2, "labels"),
+    ]  # fmt: skip
+    assert (orders.columns or [])[1].type_precision == 10
+    assert w.tables.exists("main.sales.orders").table_exists is True
+    with pytest.raises(dbx_errors.NotFound) as caught:
+        w.tables.get("main.sales.nope")
+    assert caught.value.error_code == "TABLE_DOES_NOT_EXIST"
+    with pytest.raises(dbx_errors.NotFound, match="Catalog 'nope' does not exist"):
+        list(w.schemas.list("nope"))

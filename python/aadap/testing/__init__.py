@@ -6,7 +6,8 @@ test CA per process, :func:`test_authority`; needs ``pip install 'aadap[testing]
 connections and requests, and script faults (errors, throttling, resets, delays, malformed
 bodies): :class:`FakeEntra` (Microsoft Entra ID client-credentials tokens),
 :class:`FakeAzureOpenAI` (chat completions, streaming, embeddings) and :class:`FakeDatabricks`
-(a workspace: SQL Statement Execution API 2.0, PAT and OAuth auth). The official ``msal``,
+(a workspace: SQL Statement Execution API 2.0, clusters and Python commands, jobs, workspace
+notebooks, pipelines, Unity Catalog listings, PAT and OAuth auth). The official ``msal``,
 ``openai`` and ``databricks-sdk`` clients work against them. A Fabric fake joins this package
 with its client.
 """
