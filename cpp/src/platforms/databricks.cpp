@@ -6,7 +6,6 @@
 #include "aadap/platforms/service_error.hpp"
 
 #include <algorithm>
-#include <cmath>
 #include <random>
 
 namespace aadap::platforms {
@@ -57,9 +56,9 @@ double random_unit() {
 
 /// The wait before poll `k` of a statement: 100 ms doubling up to 10 s, less up to 25% jitter
 /// (a quick statement is seen finished within ~100 ms; a long one is asked every 10 s).
-std::chrono::nanoseconds poll_delay(int k) {
-  const double seconds = std::min(0.1 * std::pow(2.0, k), 10.0) * (1.0 - 0.25 * random_unit());
-  return std::chrono::nanoseconds(static_cast<std::int64_t>(seconds * 1e9));
+std::chrono::milliseconds poll_delay(int k) {
+  return doubling_delay(k, std::chrono::milliseconds(100), std::chrono::seconds(10), 0.25,
+                        random_unit());
 }
 
 /// The end (one past the ']') of the JSON array starting at text[begin] == '['; npos when it

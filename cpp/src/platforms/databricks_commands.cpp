@@ -5,7 +5,6 @@
 #include "aadap/platforms/databricks.hpp"
 
 #include <algorithm>
-#include <cmath>
 
 namespace aadap::platforms {
 
@@ -37,8 +36,7 @@ std::string without_tags(const std::string& html) {
 
 /// The wait before poll `k` of a context or command: 100 ms doubling up to 5 s.
 std::chrono::milliseconds poll_delay(int k) {
-  return std::chrono::milliseconds(
-      static_cast<std::int64_t>(std::min(100.0 * std::pow(2.0, k), 5000.0)));
+  return doubling_delay(k, std::chrono::milliseconds(100), std::chrono::seconds(5));
 }
 
 }  // namespace

@@ -5,7 +5,6 @@
 #include "aadap/platforms/databricks.hpp"
 
 #include <algorithm>
-#include <cmath>
 
 namespace aadap::platforms {
 
@@ -128,8 +127,8 @@ json DatabricksClient::wait_for_run(std::int64_t run_id, std::chrono::millisecon
                 (cancel_on_timeout ? ": it was cancelled" : " (it goes on running)"),
             {{"run_id", run_id}, {"timeout_s", timeout.count() / 1000.0}});
       }
-      const auto delay = std::chrono::milliseconds(
-          static_cast<std::int64_t>(std::min(500.0 * std::pow(2.0, k), 10'000.0)));
+      const auto delay =
+          doubling_delay(k, std::chrono::milliseconds(500), std::chrono::seconds(10));
       sleeper_.sleep(std::min<std::chrono::nanoseconds>(delay, std::chrono::nanoseconds(left)),
                      cancelled);
     } catch (const CancelledError&) {

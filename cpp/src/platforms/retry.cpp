@@ -93,12 +93,20 @@ RetryPolicy RetryPolicy::entra() {
   return p;
 }
 
+milliseconds doubling_delay(int poll, milliseconds first, milliseconds cap, double jitter,
+                            double random) {
+  const double delay = std::min(static_cast<double>(first.count()) * std::pow(2.0, poll),
+                                static_cast<double>(cap.count()));
+  return milliseconds(static_cast<std::int64_t>(std::llround(delay * (1.0 - jitter * random))));
+}
+
 milliseconds RetryPolicy::backoff_delay(int retry, double random) const {
-  const double base = static_cast<double>(initial_delay.count());
-  double delay = backoff == Backoff::exponential ? base * std::pow(2.0, retry) : base * (retry + 1);
-  delay = std::min(delay, static_cast<double>(max_delay.count()));
-  delay *= 1.0 - jitter * random;
-  return milliseconds(static_cast<std::int64_t>(std::llround(delay)));
+  if (backoff == Backoff::exponential) {
+    return doubling_delay(retry, initial_delay, max_delay, jitter, random);
+  }
+  const double delay = std::min(static_cast<double>(initial_delay.count()) * (retry + 1),
+                                static_cast<double>(max_delay.count()));
+  return milliseconds(static_cast<std::int64_t>(std::llround(delay * (1.0 - jitter * random))));
 }
 
 void RetryPolicy::validate() const {

@@ -11,6 +11,7 @@ Only the standard library is used, plus ``trustme`` for HTTPS (``pip install 'aa
 
 from __future__ import annotations
 
+import abc
 import atexit
 import contextlib
 import itertools
@@ -193,7 +194,7 @@ class _Fault:
         return self.path.search(path) is not None
 
 
-class FakeServer:
+class FakeServer(abc.ABC):
     """Base of the fake cloud servers: a threaded HTTP/1.1 server bound to 127.0.0.1 on a free
     port, with keep-alive connections, plain HTTP or HTTPS (``tls=True``, signed by the shared
     :func:`test_authority`).
@@ -418,9 +419,9 @@ class FakeServer:
 
     # -- what subclasses provide ---------------------------------------------------------------
 
+    @abc.abstractmethod
     def _handle(self, request: RecordedRequest) -> FakeResponse:
         """Answers one request the way the service would."""
-        raise NotImplementedError
 
     def _error_response(
         self, status: int, request: RecordedRequest, headers: Mapping[str, str]

@@ -58,6 +58,13 @@ struct RetryPolicy {
   void validate() const;
 };
 
+/// The wait before poll `poll` (0 first) of a long operation: `first`, doubling up to `cap`,
+/// then shortened by up to `jitter` (a fraction) times `random` in [0, 1). Retry backoff is
+/// the same schedule.
+std::chrono::milliseconds doubling_delay(int poll, std::chrono::milliseconds first,
+                                         std::chrono::milliseconds cap, double jitter = 0.0,
+                                         double random = 0.0);
+
 /// The delay a response asks for: `retry-after-ms` (milliseconds), else `Retry-After`
 /// (seconds, possibly fractional, or an HTTP date); nullopt when absent or unreadable.
 /// Zero and negative values are nullopt (the backoff applies).
