@@ -39,6 +39,24 @@ std::chrono::milliseconds milliseconds_of(double seconds, const char* what) {
   return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000.0));
 }
 
+/// How a wait of the calling Python thread goes: Ctrl-C cancels it; `progress` (None, or a
+/// callable taking the state's JSON text) is referenced, so it must outlive the options.
+WaitOptions wait_options(double timeout, bool cancel_on_timeout, const py::object& progress,
+                         const std::string& correlation_id) {
+  WaitOptions options;
+  options.timeout = milliseconds_of(timeout, "timeout");
+  options.cancel_on_timeout = cancel_on_timeout;
+  if (!progress.is_none()) {
+    options.progress = [&progress](const nlohmann::json& state) {
+      py::gil_scoped_acquire gil;
+      progress(state.dump());
+    };
+  }
+  options.cancelled = interrupt_check();
+  options.correlation_id = correlation_id;
+  return options;
+}
+
 std::vector<ChatMessage> messages_of(const std::vector<std::pair<std::string, std::string>>& in) {
   std::vector<ChatMessage> out;
   out.reserve(in.size());
@@ -448,21 +466,159 @@ void bind_platform_clients(py::module_& m) {
           "wait_for_run",
           [](const DatabricksClient& c, std::int64_t run_id, double timeout, bool cancel_on_timeout,
              py::object progress, const std::string& cid) {
-            std::function<void(const nlohmann::json&)> report;
-            if (!progress.is_none()) {
-              report = [&progress](const nlohmann::json& run) {
-                py::gil_scoped_acquire gil;
-                progress(run.dump());
-              };
-            }
+            const auto options = wait_options(timeout, cancel_on_timeout, progress, cid);
             py::gil_scoped_release release;
-            return c
-                .wait_for_run(run_id, milliseconds_of(timeout, "timeout"), cancel_on_timeout,
-                              report, interrupt_check(), cid)
-                .dump();
+            return c.wait_for_run(run_id, options).dump();
           },
           py::arg("run_id"), py::arg("timeout"), py::arg("cancel_on_timeout"), py::arg("progress"),
           py::arg("correlation_id"))
+      .def(
+          "list_workspace",
+          [](const DatabricksClient& c, const std::string& path, const std::string& cid) {
+            py::gil_scoped_release release;
+            return c.list_workspace(path, cid).dump();
+          },
+          py::arg("path"), py::arg("correlation_id"))
+      .def(
+          "workspace_status",
+          [](const DatabricksClient& c, const std::string& path, const std::string& cid) {
+            py::gil_scoped_release release;
+            return c.workspace_status(path, cid).dump();
+          },
+          py::arg("path"), py::arg("correlation_id"))
+      .def(
+          "import_notebook",
+          [](const DatabricksClient& c, std::string path, py::bytes content, std::string format,
+             std::string language, bool overwrite, std::string task_id, std::string cid) {
+            WorkspaceImport request;
+            request.path = std::move(path);
+            request.content = std::string(content);
+            request.format = std::move(format);
+            request.language = std::move(language);
+            request.overwrite = overwrite;
+            request.task_id = std::move(task_id);
+            request.correlation_id = std::move(cid);
+            py::gil_scoped_release release;
+            c.import_notebook(request);
+          },
+          py::arg("path"), py::arg("content"), py::arg("format"), py::arg("language"),
+          py::arg("overwrite"), py::arg("task_id"), py::arg("correlation_id"))
+      .def(
+          "export_notebook",
+          [](const DatabricksClient& c, const std::string& path, const std::string& format,
+             const std::string& cid) {
+            std::string content;
+            {
+              py::gil_scoped_release release;
+              content = c.export_notebook(path, format, cid);
+            }
+            return py::bytes(content);
+          },
+          py::arg("path"), py::arg("format"), py::arg("correlation_id"))
+      .def(
+          "delete_workspace_object",
+          [](const DatabricksClient& c, const std::string& path, bool recursive,
+             const std::string& cid) {
+            py::gil_scoped_release release;
+            c.delete_workspace_object(path, recursive, cid);
+          },
+          py::arg("path"), py::arg("recursive"), py::arg("correlation_id"))
+      .def(
+          "make_workspace_dirs",
+          [](const DatabricksClient& c, const std::string& path, const std::string& cid) {
+            py::gil_scoped_release release;
+            c.make_workspace_dirs(path, cid);
+          },
+          py::arg("path"), py::arg("correlation_id"))
+      .def(
+          "list_pipelines",
+          [](const DatabricksClient& c, const std::string& filter, const std::string& cid) {
+            py::gil_scoped_release release;
+            return c.list_pipelines(filter, cid).dump();
+          },
+          py::arg("filter"), py::arg("correlation_id"))
+      .def(
+          "get_pipeline",
+          [](const DatabricksClient& c, const std::string& pipeline_id, const std::string& cid) {
+            py::gil_scoped_release release;
+            return c.get_pipeline(pipeline_id, cid).dump();
+          },
+          py::arg("pipeline_id"), py::arg("correlation_id"))
+      .def(
+          "start_update",
+          [](const DatabricksClient& c, std::string pipeline_id, bool full_refresh,
+             std::vector<std::string> refresh_selection,
+             std::vector<std::string> full_refresh_selection, bool validate_only,
+             std::string task_id, std::string cid) {
+            PipelineUpdateRequest request;
+            request.pipeline_id = std::move(pipeline_id);
+            request.full_refresh = full_refresh;
+            request.refresh_selection = std::move(refresh_selection);
+            request.full_refresh_selection = std::move(full_refresh_selection);
+            request.validate_only = validate_only;
+            request.task_id = std::move(task_id);
+            request.correlation_id = std::move(cid);
+            py::gil_scoped_release release;
+            return c.start_update(request);
+          },
+          py::arg("pipeline_id"), py::arg("full_refresh"), py::arg("refresh_selection"),
+          py::arg("full_refresh_selection"), py::arg("validate_only"), py::arg("task_id"),
+          py::arg("correlation_id"))
+      .def(
+          "get_update",
+          [](const DatabricksClient& c, const std::string& pipeline_id,
+             const std::string& update_id, const std::string& cid) {
+            py::gil_scoped_release release;
+            return c.get_update(pipeline_id, update_id, cid).dump();
+          },
+          py::arg("pipeline_id"), py::arg("update_id"), py::arg("correlation_id"))
+      .def(
+          "stop_pipeline",
+          [](const DatabricksClient& c, const std::string& pipeline_id, const std::string& cid) {
+            py::gil_scoped_release release;
+            c.stop_pipeline(pipeline_id, cid);
+          },
+          py::arg("pipeline_id"), py::arg("correlation_id"))
+      .def(
+          "wait_for_update",
+          [](const DatabricksClient& c, const std::string& pipeline_id,
+             const std::string& update_id, double timeout, bool cancel_on_timeout,
+             py::object progress, const std::string& cid) {
+            const auto options = wait_options(timeout, cancel_on_timeout, progress, cid);
+            py::gil_scoped_release release;
+            return c.wait_for_update(pipeline_id, update_id, options).dump();
+          },
+          py::arg("pipeline_id"), py::arg("update_id"), py::arg("timeout"),
+          py::arg("cancel_on_timeout"), py::arg("progress"), py::arg("correlation_id"))
+      .def(
+          "list_catalogs",
+          [](const DatabricksClient& c, const std::string& cid) {
+            py::gil_scoped_release release;
+            return c.list_catalogs(cid).dump();
+          },
+          py::arg("correlation_id"))
+      .def(
+          "list_schemas",
+          [](const DatabricksClient& c, const std::string& catalog, const std::string& cid) {
+            py::gil_scoped_release release;
+            return c.list_schemas(catalog, cid).dump();
+          },
+          py::arg("catalog"), py::arg("correlation_id"))
+      .def(
+          "list_tables",
+          [](const DatabricksClient& c, const std::string& catalog, const std::string& schema,
+             const std::string& cid) {
+            py::gil_scoped_release release;
+            return c.list_tables(catalog, schema, cid).dump();
+          },
+          py::arg("catalog"), py::arg("schema"), py::arg("correlation_id"))
+      .def(
+          "get_table",
+          [](const DatabricksClient& c, const std::string& full_name, const std::string& cid) {
+            py::gil_scoped_release release;
+            return c.get_table(full_name, cid).dump();
+          },
+          py::arg("full_name"), py::arg("correlation_id"))
       .def(
           "run_python",
           [](const DatabricksClient& c, const std::string& code, std::string cluster_id,

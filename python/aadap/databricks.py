@@ -412,6 +412,148 @@ class Databricks:
             raise error
         return run
 
+    # -- workspace notebooks (Workspace API 2.0): objects are the service's ObjectInfo --------
+
+    def list_workspace(self, path: str) -> list[dict[str, Any]]:
+        """The direct children of a workspace folder (``object_type``, ``path``, ``language``,
+        ``object_id``, ...); an empty folder gives ``[]``, a missing one NotFoundError."""
+        objects: list[dict[str, Any]] = json.loads(self._core.list_workspace(path, _correlation()))
+        return objects
+
+    def workspace_status(self, path: str) -> dict[str, Any]:
+        """The ObjectInfo of one workspace path."""
+        status: dict[str, Any] = json.loads(self._core.workspace_status(path, _correlation()))
+        return status
+
+    def import_notebook(
+        self,
+        path: str,
+        content: str | bytes,
+        *,
+        format: str = "SOURCE",
+        language: str | None = "PYTHON",
+        overwrite: bool = False,
+        task_id: str | None = None,
+    ) -> None:
+        """Puts a notebook (or file) at ``path``: ``content`` is the source text for
+        ``format="SOURCE"`` (with ``language`` PYTHON, SQL, SCALA or R), the ``.ipynb`` JSON for
+        ``"JUPYTER"``, or any bytes for ``"RAW"``/``"AUTO"``. An existing path without
+        ``overwrite`` raises RemoteError ``RESOURCE_ALREADY_EXISTS``; a missing parent folder
+        NotFoundError (see :meth:`make_workspace_dirs`). Recorded as a resource of
+        ``task_id``."""
+        if isinstance(content, str):
+            content = content.encode()
+        if not isinstance(content, bytes):
+            raise _core.InvalidTypeError("the notebook content is str or bytes")
+        if format.upper() != "SOURCE" and language == "PYTHON":
+            language = None  # the default only names a SOURCE notebook's language
+        self._core.import_notebook(path, content, format.upper(), (language or "").upper(),
+                                   overwrite, task_id or "", _correlation())  # fmt: skip
+
+    def export_notebook(self, path: str, *, format: str = "SOURCE") -> str:
+        """The notebook as text: its source (``"SOURCE"``), ``.ipynb`` JSON (``"JUPYTER"``) or
+        ``"HTML"``. For a file's raw bytes use :meth:`export_bytes`."""
+        return self.export_bytes(path, format=format).decode()
+
+    def export_bytes(self, path: str, *, format: str = "SOURCE") -> bytes:
+        """The exported content of a notebook or file, as bytes."""
+        return bytes(self._core.export_notebook(path, format.upper(), _correlation()))
+
+    def delete_workspace_object(self, path: str, *, recursive: bool = False) -> None:
+        """Deletes a notebook, file or folder (a non-empty folder only with ``recursive``)."""
+        self._core.delete_workspace_object(path, recursive, _correlation())
+
+    def make_workspace_dirs(self, path: str) -> None:
+        """Makes a folder and its missing parents (nothing happens when it exists)."""
+        self._core.make_workspace_dirs(path, _correlation())
+
+    # -- pipelines (Pipelines API 2.0) -------------------------------------------------------
+
+    def list_pipelines(self, filter: str | None = None) -> list[dict[str, Any]]:
+        """Every pipeline's status (all pages), optionally filtered, e.g.
+        ``filter="name LIKE '%sales%'"``."""
+        pipelines: list[dict[str, Any]] = json.loads(
+            self._core.list_pipelines(filter or "", _correlation()))  # fmt: skip
+        return pipelines
+
+    def get_pipeline(self, pipeline_id: str) -> dict[str, Any]:
+        pipeline: dict[str, Any] = json.loads(self._core.get_pipeline(pipeline_id, _correlation()))
+        return pipeline
+
+    def start_update(
+        self,
+        pipeline_id: str,
+        *,
+        full_refresh: bool = False,
+        refresh_selection: list[str] | None = None,
+        full_refresh_selection: list[str] | None = None,
+        validate_only: bool = False,
+        task_id: str | None = None,
+    ) -> str:
+        """Starts a pipeline update and returns its id (RemoteError ``RESOURCE_CONFLICT``
+        while another is active). Recorded as a resource of ``task_id``."""
+        return str(self._core.start_update(
+            pipeline_id, full_refresh, list(refresh_selection or ()),
+            list(full_refresh_selection or ()), validate_only, task_id or "",
+            _correlation()))  # fmt: skip
+
+    def get_update(self, pipeline_id: str, update_id: str) -> dict[str, Any]:
+        """The update (``state``, ``cause``, ``creation_time``, ...)."""
+        update: dict[str, Any] = json.loads(
+            self._core.get_update(pipeline_id, update_id, _correlation()))  # fmt: skip
+        return update
+
+    def stop_pipeline(self, pipeline_id: str) -> None:
+        self._core.stop_pipeline(pipeline_id, _correlation())
+
+    def wait_for_update(
+        self,
+        pipeline_id: str,
+        update_id: str,
+        *,
+        timeout: float = 3600.0,
+        cancel_on_timeout: bool = False,
+        progress: Callable[[dict[str, Any]], None] | None = None,
+        raise_on_failure: bool = True,
+    ) -> dict[str, Any]:
+        """Waits until the update is COMPLETED, FAILED or CANCELED and returns it. With
+        ``raise_on_failure`` a FAILED or CANCELED update raises RemoteError (``code`` its
+        state); ``timeout`` raises PlatformTimeoutError (the pipeline stopped when
+        ``cancel_on_timeout``); Ctrl-C stops the pipeline. ``progress`` gets each update seen."""
+        report = None if progress is None else (lambda text: progress(json.loads(text)))
+        answer = self._core.wait_for_update(
+            pipeline_id, update_id, timeout, cancel_on_timeout, report, _correlation())  # fmt: skip
+        update: dict[str, Any] = json.loads(answer)
+        state = update.get("state", "")
+        if raise_on_failure and state != "COMPLETED":
+            error = _core.RemoteError(f"update {update_id} of pipeline {pipeline_id} ended {state}")
+            error.code = state
+            error.update = update  # type: ignore[attr-defined]
+            raise error
+        return update
+
+    # -- Unity Catalog listings (all pages) ---------------------------------------------------
+
+    def list_catalogs(self) -> list[dict[str, Any]]:
+        catalogs: list[dict[str, Any]] = json.loads(self._core.list_catalogs(_correlation()))
+        return catalogs
+
+    def list_schemas(self, catalog: str) -> list[dict[str, Any]]:
+        schemas: list[dict[str, Any]] = json.loads(self._core.list_schemas(catalog, _correlation()))
+        return schemas
+
+    def list_tables(self, catalog: str, schema: str) -> list[dict[str, Any]]:
+        """The tables and views of a schema (``name``, ``full_name``, ``table_type``,
+        ``columns``, ...); ``pandas.DataFrame(dbx.list_tables(...))`` tabulates them."""
+        tables: list[dict[str, Any]] = json.loads(
+            self._core.list_tables(catalog, schema, _correlation()))  # fmt: skip
+        return tables
+
+    def get_table(self, full_name: str) -> dict[str, Any]:
+        """One table by ``catalog.schema.table``, with its ``columns`` and ``properties``."""
+        table: dict[str, Any] = json.loads(self._core.get_table(full_name, _correlation()))
+        return table
+
     async def asql(self, *args: Any, **kwargs: Any) -> SqlResult:
         """:meth:`sql` on a worker thread (the C++ call releases the GIL)."""
         import asyncio

@@ -1,6 +1,7 @@
 // Databricks pieces that need no server: credential resolution over temporary config files,
 // the columnar result table (JSON_ARRAY parsing, typed columns), and the error shapes.
 #include "aadap/core/errors.hpp"
+#include "aadap/platforms/base64.hpp"
 #include "aadap/platforms/databricks.hpp"
 #include "aadap/platforms/databricks_auth.hpp"
 #include "aadap/platforms/sql_result_table.hpp"
@@ -331,9 +332,10 @@ TEST(DatabricksJobs, SubmitWithATokenAndWaitForTheRun) {
   // a token is generated when none is given, so the submit can be retried
   EXPECT_NE(server.last_request().find("\"idempotency_token\":\""), std::string::npos);
   std::vector<std::string> seen;
-  const auto run = c.wait_for_run(
-      455, std::chrono::seconds(60), false,
-      [&](const nlohmann::json& r) { seen.push_back(r["state"]["life_cycle_state"]); });
+  WaitOptions wait;
+  wait.timeout = std::chrono::seconds(60);
+  wait.progress = [&](const nlohmann::json& r) { seen.push_back(r["state"]["life_cycle_state"]); };
+  const auto run = c.wait_for_run(455, wait);
   EXPECT_EQ(run["state"]["result_state"], "SUCCESS");
   EXPECT_EQ(seen, (std::vector<std::string>{"PENDING", "RUNNING", "TERMINATED"}));
   EXPECT_EQ(time.sleeps().size(), 2u);
@@ -344,7 +346,10 @@ TEST(DatabricksJobs, ATimedOutWaitCancelsWhenAskedAndPagesAreFollowed) {
   ScriptedServer server({ok(R"({"run_id":7,"state":{"life_cycle_state":"RUNNING"}})")});
   ManualTime time;
   auto c = client_of(server, time);
-  EXPECT_THROW(c.wait_for_run(7, std::chrono::seconds(30), true), PlatformTimeoutError);
+  WaitOptions wait;
+  wait.timeout = std::chrono::seconds(30);
+  wait.cancel_on_timeout = true;
+  EXPECT_THROW(c.wait_for_run(7, wait), PlatformTimeoutError);
   EXPECT_EQ(paths(server).back(), "/api/2.1/jobs/runs/cancel");
 
   ScriptedServer pages({ok(R"({"jobs":[{"job_id":1}],"has_more":true,"next_page_token":"p2"})"),
@@ -353,4 +358,115 @@ TEST(DatabricksJobs, ATimedOutWaitCancelsWhenAskedAndPagesAreFollowed) {
   ASSERT_EQ(jobs.size(), 2u);
   EXPECT_EQ(jobs[1]["job_id"], 2);
   EXPECT_NE(pages.request_lines().back().find("page_token=p2"), std::string::npos);
+}
+
+TEST(Base64, RoundTripsEveryLengthAndRefusesWhatIsNotBase64) {
+  EXPECT_EQ(base64_encode(""), "");
+  EXPECT_EQ(base64_encode("f"), "Zg==");
+  EXPECT_EQ(base64_encode("fo"), "Zm8=");
+  EXPECT_EQ(base64_encode("foo"), "Zm9v");
+  EXPECT_EQ(base64_encode("foobar"), "Zm9vYmFy");
+  std::string bytes;
+  for (int i = 0; i < 300; ++i) {
+    bytes.push_back(static_cast<char>(i * 37));
+    EXPECT_EQ(base64_decode(base64_encode(bytes)), bytes);
+  }
+  EXPECT_EQ(base64_decode("Zm9v\nYmE=\r\n"), "fooba");  // MIME line breaks
+  EXPECT_EQ(base64_decode("Zm8"), "fo");                // padding left out
+  EXPECT_FALSE(base64_decode("Zm9v!"));
+  EXPECT_FALSE(base64_decode("Z"));
+  EXPECT_FALSE(base64_decode("Zg=a"));   // data after padding
+  EXPECT_FALSE(base64_decode("Zm9=="));  // padding that does not complete the group
+  EXPECT_FALSE(base64_decode("Zh=="));   // non-zero unused bits
+  EXPECT_FALSE(base64_decode("Zm9vYg==="));
+}
+
+TEST(DatabricksWorkspace, ImportsBase64AndExportsTheBytes) {
+  const std::string source = "# Databricks notebook source\nprint('é')\n";
+  ScriptedServer server({ok("{}"),
+                         ok(R"({"content":")" + base64_encode(source) + R"(","file_type":"py"})"),
+                         ok(R"({"content":"not base64!"})"), ok("{}")});
+  ManualTime time;
+  auto c = client_of(server, time);
+  WorkspaceImport request;
+  request.path = "/Users/me@example.com/nb";
+  request.content = source;
+  request.language = "PYTHON";
+  c.import_notebook(request);
+  const auto sent = nlohmann::json::parse(
+      server.last_request().substr(server.last_request().find("\r\n\r\n") + 4));
+  EXPECT_EQ(sent["content"], base64_encode(source));
+  EXPECT_EQ(sent["format"], "SOURCE");
+  EXPECT_EQ(sent["overwrite"], false);
+  EXPECT_EQ(c.export_notebook(request.path, "SOURCE"), source);
+  EXPECT_NE(server.request_lines().back().find("path=%2FUsers%2Fme%40example.com%2Fnb"),
+            std::string::npos);
+  EXPECT_THROW(c.export_notebook(request.path, "SOURCE"), RemoteError);  // malformed content
+  EXPECT_TRUE(c.list_workspace("/Users/empty").empty());  // an empty folder answers {}
+
+  const auto before = server.request_lines().size();
+  request.language.clear();
+  EXPECT_THROW(c.import_notebook(request), InvalidArgumentError);  // SOURCE needs a language
+  request.language = "COBOL";
+  EXPECT_THROW(c.import_notebook(request), InvalidArgumentError);
+  request.path = "relative/nb";
+  request.language = "PYTHON";
+  EXPECT_THROW(c.import_notebook(request), InvalidArgumentError);
+  EXPECT_THROW(c.export_notebook("/Users/x", "PDF"), InvalidArgumentError);
+  EXPECT_EQ(server.request_lines().size(), before);  // bad input sent nothing
+}
+
+TEST(DatabricksPipelines, WaitsForTheUpdateAndStopsThePipelineAtTheDeadline) {
+  ScriptedServer server({ok(R"({"update_id":"u-1"})"),
+                         ok(R"({"update":{"update_id":"u-1","state":"QUEUED"}})"),
+                         ok(R"({"update":{"update_id":"u-1","state":"RUNNING"}})"),
+                         ok(R"({"update":{"update_id":"u-1","state":"COMPLETED"}})")});
+  ManualTime time;
+  auto c = client_of(server, time);
+  PipelineUpdateRequest start;
+  start.pipeline_id = "p-1";
+  start.refresh_selection = {"sales"};
+  EXPECT_EQ(c.start_update(start), "u-1");
+  const auto sent = nlohmann::json::parse(
+      server.last_request().substr(server.last_request().find("\r\n\r\n") + 4));
+  EXPECT_EQ(sent["refresh_selection"], nlohmann::json::array({"sales"}));
+  std::vector<std::string> seen;
+  WaitOptions wait;
+  wait.progress = [&](const nlohmann::json& u) { seen.push_back(u["state"]); };
+  EXPECT_EQ(c.wait_for_update("p-1", "u-1", wait)["state"], "COMPLETED");
+  EXPECT_EQ(seen, (std::vector<std::string>{"QUEUED", "RUNNING", "COMPLETED"}));
+  EXPECT_EQ(time.sleeps().size(), 2u);
+  EXPECT_EQ(time.sleeps()[0], std::chrono::seconds(1));
+
+  ScriptedServer slow({ok(R"({"update":{"update_id":"u-2","state":"RUNNING"}})")});
+  auto s = client_of(slow, time);
+  wait.timeout = std::chrono::seconds(30);
+  wait.cancel_on_timeout = true;
+  EXPECT_THROW(s.wait_for_update("p-1", "u-2", wait), PlatformTimeoutError);
+  EXPECT_EQ(paths(slow).back(), "/api/2.0/pipelines/p-1/stop");
+
+  ScriptedServer cancelled({ok(R"({"update":{"update_id":"u-3","state":"RUNNING"}})")});
+  auto x = client_of(cancelled, time);
+  wait.cancelled = [] { return true; };
+  EXPECT_THROW(x.wait_for_update("p-1", "u-3", wait), CancelledError);
+  EXPECT_EQ(paths(cancelled).back(), "/api/2.0/pipelines/p-1/stop");
+}
+
+TEST(DatabricksCatalog, FollowsEmptyPagesUntilTheTokenIsGoneAndRefusesARepeatedToken) {
+  ScriptedServer server({ok(R"({"tables":[],"next_page_token":"a+b/c"})"),
+                         ok(R"({"tables":[{"name":"t1"}],"next_page_token":"n2"})"),
+                         ok(R"({"tables":[{"name":"t2"}]})")});
+  ManualTime time;
+  auto c = client_of(server, time);
+  const auto tables = c.list_tables("main", "default");
+  ASSERT_EQ(tables.size(), 2u);
+  EXPECT_EQ(tables[1]["name"], "t2");
+  const auto lines = server.request_lines();
+  EXPECT_NE(lines[0].find("max_results=0&catalog_name=main&schema_name=default"),
+            std::string::npos);
+  EXPECT_NE(lines[1].find("page_token=a%2Bb%2Fc"), std::string::npos);
+
+  ScriptedServer looping({ok(R"({"catalogs":[{"name":"c"}],"next_page_token":"same"})")});
+  EXPECT_THROW(client_of(looping, time).list_catalogs(), RemoteError);
+  EXPECT_THROW(c.list_schemas(""), InvalidArgumentError);
 }

@@ -356,3 +356,173 @@ def test_jobs_submit_wait_output_and_failures(dbx: FakeDatabricks) -> None:
     one_time = c.submit_run([{"task_key": "main", "existing_cluster_id": dbx.cluster_id,
                               "notebook_task": {"notebook_path": "/Users/x/nb"}}])  # fmt: skip
     assert c.wait_for_run(one_time)["state"]["life_cycle_state"] == "TERMINATED"
+
+
+def test_ctrl_c_destroys_the_context_and_cancels_the_run(dbx: FakeDatabricks) -> None:
+    import _thread
+
+    dbx.add_command("slow", text="done", running_polls=100_000)
+    on_cluster = client(dbx, cluster_id=dbx.cluster_id, time=None)
+    timer = threading.Timer(0.5, _thread.interrupt_main)
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        on_cluster.run_python("slow()", timeout=300)
+    timer.join()
+    assert dbx.live_contexts == []
+    assert dbx.contexts_destroyed == dbx.contexts_created == 1
+
+    job_id = dbx.add_job(name="long", running_polls=100_000)
+    run_id = on_cluster.run_now(job_id)
+    timer = threading.Timer(0.5, _thread.interrupt_main)
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        on_cluster.wait_for_run(run_id, timeout=300)
+    timer.join()
+    assert dbx.run(run_id).cancels == 1
+
+
+def test_workspace_notebooks_round_trip(dbx: FakeDatabricks) -> None:
+    engine = aadap.Engine.open("sqlite:///:memory:")
+    task = engine.create_task("Publish a notebook", platform="databricks")
+    c = client(dbx, engine=engine)
+    home = f"/Users/{dbx.user_name}/aadap"
+    c.make_workspace_dirs(home)
+    assert c.list_workspace(home) == []
+    c.import_notebook(f"{home}/load", "print('héllo')\n", task_id=task.id)
+    assert "print('héllo')" in c.export_notebook(f"{home}/load")
+    assert dbx.workspace_object(f"{home}/load").language == "PYTHON"
+    with pytest.raises(aadap.RemoteError) as caught:
+        c.import_notebook(f"{home}/load", "print(2)")
+    assert caught.value.code == "RESOURCE_ALREADY_EXISTS"
+    c.import_notebook(f"{home}/load", "print(2)", overwrite=True)
+    assert "print(2)" in c.export_notebook(f"{home}/load")
+
+    ipynb = json.dumps({"cells": [{"cell_type": "code", "source": ["x = 1"], "metadata": {},
+                                   "outputs": [], "execution_count": None}],
+                        "metadata": {"language_info": {"name": "python"}},
+                        "nbformat": 4, "nbformat_minor": 5})  # fmt: skip
+    c.import_notebook(f"{home}/explore", ipynb, format="JUPYTER")
+    exported = json.loads(c.export_notebook(f"{home}/explore", format="JUPYTER"))
+    assert "x = 1" in "".join(exported["cells"][0]["source"])
+    listed = {o["path"]: o["object_type"] for o in c.list_workspace(home)}
+    assert listed == {f"{home}/load": "NOTEBOOK", f"{home}/explore": "NOTEBOOK"}
+    assert c.workspace_status(f"{home}/load")["language"] == "PYTHON"
+    assert [(r.resource_type, r.platform_resource_id) for r in engine.resources(task.id)] == [
+        ("notebook", f"{home}/load")
+    ]
+
+    with pytest.raises(aadap.RemoteError) as caught:
+        c.delete_workspace_object(home)
+    assert caught.value.code == "DIRECTORY_NOT_EMPTY"
+    c.delete_workspace_object(home, recursive=True)
+    with pytest.raises(aadap.NotFoundError):
+        c.list_workspace(home)
+    with pytest.raises(aadap.InvalidArgumentError, match="absolute"):
+        c.export_notebook("relative/path")
+    with pytest.raises(aadap.InvalidTypeError):
+        c.import_notebook(f"{home}/x", 42)  # type: ignore[arg-type]
+
+
+def test_pipelines_update_and_wait(dbx: FakeDatabricks) -> None:
+    engine = aadap.Engine.open("sqlite:///:memory:")
+    task = engine.create_task("Refresh sales", platform="databricks")
+    c = client(dbx, engine=engine)
+    ids = [dbx.add_pipeline(name=f"sales {n}") for n in range(30)]  # more than one page
+    failing = dbx.add_pipeline(name="broken", final="FAILED")
+    assert {p["pipeline_id"] for p in c.list_pipelines()} == {*ids, failing}
+    assert [p["name"] for p in c.list_pipelines(filter="name LIKE 'broken'")] == ["broken"]
+    assert c.get_pipeline(ids[0])["name"] == "sales 0"
+
+    update_id = c.start_update(ids[0], refresh_selection=["orders"], task_id=task.id)
+    with pytest.raises(aadap.RemoteError) as caught:
+        c.start_update(ids[0])
+    assert caught.value.code == "RESOURCE_CONFLICT"
+    seen: list[str] = []
+    done = c.wait_for_update(ids[0], update_id, progress=lambda u: seen.append(u["state"]))
+    assert done["state"] == "COMPLETED"
+    assert seen[0] != "COMPLETED"
+    assert seen[-1] == "COMPLETED"
+    assert c.get_update(ids[0], update_id)["update_id"] == update_id
+    assert dbx.pipeline_update(update_id).refresh_selection == ("orders",)
+    assert [r.resource_type for r in engine.resources(task.id)] == ["pipeline"]
+
+    broken_update = c.start_update(failing)
+    with pytest.raises(aadap.RemoteError) as caught:
+        c.wait_for_update(failing, broken_update)
+    assert caught.value.code == "FAILED"
+
+    slow = dbx.add_pipeline(name="slow", polls_per_state=100_000)
+    slow_update = c.start_update(slow)
+    with pytest.raises(aadap.PlatformTimeoutError):
+        c.wait_for_update(slow, slow_update, timeout=30, cancel_on_timeout=True)
+    assert dbx.pipeline(slow).stops == 1
+    with pytest.raises(aadap.NotFoundError):
+        c.get_pipeline("no-such-pipeline")
+
+
+def test_unity_catalog_listings_follow_every_page(dbx: FakeDatabricks) -> None:
+    dbx.uc_page_size = 3
+    dbx.uc_empty_pages = True
+    for n in range(7):
+        dbx.add_table_info(f"lake.sales.t{n}", [("id", "BIGINT"), ("amount", "DECIMAL(10,2)")])
+    c = client(dbx)
+    assert "lake" in {catalog["name"] for catalog in c.list_catalogs()}
+    assert [s["name"] for s in c.list_schemas("lake")] == ["sales"]
+    tables = c.list_tables("lake", "sales")
+    assert [t["name"] for t in tables] == [f"t{n}" for n in range(7)]
+    table = c.get_table("lake.sales.t3")
+    assert [col["name"] for col in table["columns"]] == ["id", "amount"]
+    with pytest.raises(aadap.NotFoundError):
+        c.get_table("lake.sales.missing")
+    with pytest.raises(aadap.NotFoundError):
+        c.list_tables("lake", "nowhere")
+
+
+def test_listings_survive_throttling_and_refuse_malformed_answers(dbx: FakeDatabricks) -> None:
+    dbx.add_pipeline(name="p")
+    time_ = aadap.ManualTime()
+    c = client(dbx, time=time_)
+    dbx.throttle_next(1, retry_after=7, path="/api/2.0/pipelines")
+    assert [p["name"] for p in c.list_pipelines()] == ["p"]
+    assert 7.0 in time_.sleeps
+    dbx.malformed_next(1, path="/api/2.1/unity-catalog/catalogs")
+    with pytest.raises(aadap.RemoteError, match="malformed JSON"):
+        c.list_catalogs()
+
+
+def test_the_sdk_and_aadap_see_the_same_resources(dbx: FakeDatabricks) -> None:
+    import base64
+
+    from databricks.sdk import WorkspaceClient
+    from databricks.sdk.service.workspace import ExportFormat
+
+    ours = client(dbx, cluster_id=dbx.cluster_id)
+    sdk = WorkspaceClient(host=dbx.url, token=dbx.token)
+    home = f"/Users/{dbx.user_name}"
+    ours.import_notebook(f"{home}/nb", "print(1)\n")
+    assert {o.path for o in sdk.workspace.list(home)} == {
+        o["path"] for o in ours.list_workspace(home)
+    }
+    exported = sdk.workspace.export(f"{home}/nb", format=ExportFormat.SOURCE).content or ""
+    assert base64.b64decode(exported).decode() == ours.export_notebook(f"{home}/nb")
+
+    for n in range(3):
+        dbx.add_pipeline(name=f"p{n}")
+    assert sorted(p.pipeline_id or "" for p in sdk.pipelines.list_pipelines()) == sorted(
+        p["pipeline_id"] for p in ours.list_pipelines()
+    )
+    dbx.uc_page_size = 2
+    for n in range(5):
+        dbx.add_table_info(f"main.default.t{n}", [("id", "INT")])
+    assert [t.full_name for t in sdk.tables.list(catalog_name="main", schema_name="default")] == [
+        t["full_name"] for t in ours.list_tables("main", "default")
+    ]
+
+    job_id = dbx.add_job(name="same", notebook_result="ok")
+    run = ours.wait_for_run(ours.run_now(job_id))
+    sdk_run = sdk.jobs.get_run(run["run_id"])
+    assert sdk_run.state is not None
+    assert sdk_run.state.result_state is not None
+    assert sdk_run.state.result_state.value == run["state"]["result_state"] == "SUCCESS"
+    assert str(ours.run_python("print(6 * 7)")) == "42"
+    assert dbx.live_contexts == []

@@ -4,8 +4,6 @@
 #include "aadap/core/logging.hpp"
 #include "aadap/platforms/databricks.hpp"
 
-#include <algorithm>
-
 namespace aadap::platforms {
 
 namespace {
@@ -32,19 +30,9 @@ std::string life_cycle(const json& run) {
 }  // namespace
 
 json DatabricksClient::list_jobs(const std::string& name, const std::string& cid) const {
-  json jobs = json::array();
-  std::string token;
-  do {
-    std::string path = std::string(kJobs) + "/list?limit=100";
-    if (!name.empty()) path += "&name=" + percent_encode(name);
-    if (!token.empty()) path += "&page_token=" + percent_encode(token);
-    const json page = call("GET", path, json(), cid, true);
-    if (const auto found = page.find("jobs"); found != page.end() && found->is_array()) {
-      for (const auto& job : *found) jobs.push_back(job);
-    }
-    token = page.value("has_more", false) ? page.value("next_page_token", "") : "";
-  } while (!token.empty());
-  return jobs;
+  std::string path = std::string(kJobs) + "/list?limit=100";
+  if (!name.empty()) path += "&name=" + percent_encode(name);
+  return list_pages(path, "jobs", cid);
 }
 
 json DatabricksClient::get_job(std::int64_t job_id, const std::string& cid) const {
@@ -106,40 +94,12 @@ void DatabricksClient::cancel_run(std::int64_t run_id, const std::string& cid) c
   call("POST", std::string(kJobs) + "/runs/cancel", json{{"run_id", run_id}}, cid, true);
 }
 
-json DatabricksClient::wait_for_run(std::int64_t run_id, std::chrono::milliseconds timeout,
-                                    bool cancel_on_timeout,
-                                    const std::function<void(const json&)>& progress,
-                                    const CancelCheck& cancelled, const std::string& cid) const {
-  const Nanos deadline = clock_->now() + std::chrono::nanoseconds(timeout).count();
-  for (int k = 0;; ++k) {
-    json run;
-    try {
-      run = get_run(run_id, cid);
-      const std::string state = life_cycle(run);
-      if (progress) progress(run);
-      if (state == "TERMINATED" || state == "SKIPPED" || state == "INTERNAL_ERROR") return run;
-      const Nanos left = deadline - clock_->now();
-      if (left <= 0) {
-        if (cancel_on_timeout) cancel_run(run_id, cid);
-        throw PlatformTimeoutError(
-            "run " + std::to_string(run_id) + " was still " + state + " after " +
-                std::to_string(timeout.count() / 1000) + " s" +
-                (cancel_on_timeout ? ": it was cancelled" : " (it goes on running)"),
-            {{"run_id", run_id}, {"timeout_s", timeout.count() / 1000.0}});
-      }
-      const auto delay =
-          doubling_delay(k, std::chrono::milliseconds(500), std::chrono::seconds(10));
-      sleeper_.sleep(std::min<std::chrono::nanoseconds>(delay, std::chrono::nanoseconds(left)),
-                     cancelled);
-    } catch (const CancelledError&) {
-      try {
-        cancel_run(run_id, cid);
-      } catch (const std::exception&) {
-        // the interruption is what the caller hears about
-      }
-      throw;
-    }
-  }
+json DatabricksClient::wait_for_run(std::int64_t run_id, const WaitOptions& options) const {
+  const std::string& cid = options.correlation_id;
+  return wait_until(
+      "run " + std::to_string(run_id), [&] { return get_run(run_id, cid); }, life_cycle,
+      {"TERMINATED", "SKIPPED", "INTERNAL_ERROR"}, [&] { cancel_run(run_id, cid); },
+      std::chrono::milliseconds(500), options);
 }
 
 }  // namespace aadap::platforms

@@ -19,10 +19,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace aadap::platforms {
@@ -84,6 +87,37 @@ struct PythonCommand {
   std::string correlation_id;
 };
 
+/// A notebook or file to put into the workspace (Workspace API 2.0 import).
+struct WorkspaceImport {
+  std::string path;               // absolute: /Users/someone@example.com/nb
+  std::string content;            // the raw bytes: source text, or the .ipynb JSON for JUPYTER
+  std::string format = "SOURCE";  // SOURCE, JUPYTER, AUTO, RAW, HTML, DBC, R_MARKDOWN
+  std::string language;           // PYTHON, SQL, SCALA, R: required for SOURCE
+  bool overwrite = false;
+  std::string task_id;  // the notebook is recorded as a platform resource when set
+  std::string correlation_id;
+};
+
+/// A pipeline update to start (Pipelines API 2.0).
+struct PipelineUpdateRequest {
+  std::string pipeline_id;
+  bool full_refresh = false;
+  std::vector<std::string> refresh_selection;       // tables to refresh (empty: all)
+  std::vector<std::string> full_refresh_selection;  // tables to recompute
+  bool validate_only = false;
+  std::string task_id;  // the update is recorded as a platform resource when set
+  std::string correlation_id;
+};
+
+/// How to wait for a job run or a pipeline update.
+struct WaitOptions {
+  std::chrono::milliseconds timeout{3'600'000};
+  bool cancel_on_timeout = false;  // cancel the run / stop the pipeline at the deadline
+  std::function<void(const nlohmann::json&)> progress;  // each state seen
+  CancelCheck cancelled;  // cancellation cancels the run / stops the pipeline
+  std::string correlation_id;
+};
+
 struct SqlStatementResult {
   std::string statement_id;
   SqlResultTable table;
@@ -131,14 +165,53 @@ class DatabricksClient {
   nlohmann::json get_run_output(std::int64_t run_id, const std::string& correlation_id = {}) const;
   void cancel_run(std::int64_t run_id, const std::string& correlation_id = {}) const;
   /// Polls the run (from 0.5 s, doubling up to 10 s) until its life cycle ends (TERMINATED,
-  /// SKIPPED, INTERNAL_ERROR) and returns it; PlatformTimeoutError after `timeout` (the run is
-  /// cancelled when `cancel_on_timeout`), CancelledError when `cancelled` says so (the run is
-  /// cancelled). `progress` gets each state seen.
-  nlohmann::json wait_for_run(std::int64_t run_id, std::chrono::milliseconds timeout,
-                              bool cancel_on_timeout,
-                              const std::function<void(const nlohmann::json&)>& progress = {},
-                              const CancelCheck& cancelled = {},
+  /// SKIPPED, INTERNAL_ERROR) and returns it; PlatformTimeoutError after the timeout,
+  /// CancelledError on cancellation (see WaitOptions).
+  nlohmann::json wait_for_run(std::int64_t run_id, const WaitOptions& options) const;
+
+  // Workspace (Workspace API 2.0). Objects are the service's ObjectInfo.
+  /// The direct children of a folder (none for an empty one).
+  nlohmann::json list_workspace(const std::string& path,
+                                const std::string& correlation_id = {}) const;
+  nlohmann::json workspace_status(const std::string& path,
+                                  const std::string& correlation_id = {}) const;
+  /// Imports a notebook or file (the content base64-encoded on the wire). An existing path
+  /// without `overwrite` is a RemoteError RESOURCE_ALREADY_EXISTS.
+  void import_notebook(const WorkspaceImport& request) const;
+  /// The notebook (or file) as `format` renders it: SOURCE text, JUPYTER's .ipynb JSON, ...
+  std::string export_notebook(const std::string& path, const std::string& format,
                               const std::string& correlation_id = {}) const;
+  void delete_workspace_object(const std::string& path, bool recursive,
+                               const std::string& correlation_id = {}) const;
+  /// Makes a folder and its missing parents.
+  void make_workspace_dirs(const std::string& path, const std::string& correlation_id = {}) const;
+
+  // Pipelines (Pipelines API 2.0).
+  /// Every pipeline's status (all pages), optionally filtered (`name LIKE '%sales%'`).
+  nlohmann::json list_pipelines(const std::string& filter = {},
+                                const std::string& correlation_id = {}) const;
+  nlohmann::json get_pipeline(const std::string& pipeline_id,
+                              const std::string& correlation_id = {}) const;
+  /// Starts an update and returns its id; 409 RESOURCE_CONFLICT while one is active.
+  std::string start_update(const PipelineUpdateRequest& request) const;
+  /// The update object (unwrapped from the answer's `update`).
+  nlohmann::json get_update(const std::string& pipeline_id, const std::string& update_id,
+                            const std::string& correlation_id = {}) const;
+  void stop_pipeline(const std::string& pipeline_id, const std::string& correlation_id = {}) const;
+  /// Polls the update (from 1 s, doubling up to 10 s) until COMPLETED, FAILED or CANCELED and
+  /// returns it; a timeout or cancellation stops the pipeline as WaitOptions say.
+  nlohmann::json wait_for_update(const std::string& pipeline_id, const std::string& update_id,
+                                 const WaitOptions& options) const;
+
+  // Unity Catalog listings (all pages; the service may send empty pages with a token).
+  nlohmann::json list_catalogs(const std::string& correlation_id = {}) const;
+  nlohmann::json list_schemas(const std::string& catalog,
+                              const std::string& correlation_id = {}) const;
+  nlohmann::json list_tables(const std::string& catalog, const std::string& schema,
+                             const std::string& correlation_id = {}) const;
+  /// One table with its columns and properties, by `catalog.schema.table`.
+  nlohmann::json get_table(const std::string& full_name,
+                           const std::string& correlation_id = {}) const;
 
   /// One REST call to the workspace (path from /api/...): the parsed JSON answer, or the
   /// typed error. `retriable`: safe to repeat (reads; writes with an idempotency token).
@@ -170,6 +243,19 @@ class DatabricksClient {
   void cancel_statement(const std::string& statement_id, const std::string& correlation_id) const;
   CommandResult execute_python(const PythonCommand& command, const std::string& cluster,
                                const CancelCheck& cancelled) const;
+  /// The items under `key` of every page of a listing: `path` (with its query) is read with
+  /// `page_token` until an answer carries no next_page_token (or has_more is false).
+  nlohmann::json list_pages(const std::string& path, const char* key,
+                            const std::string& correlation_id) const;
+  /// Polls `fetch` (from `first_delay` doubling to 10 s) until `state_of` its answer is one of
+  /// `terminal`, and returns that answer. `stop` ends the remote work on cancellation, and at
+  /// the deadline when options.cancel_on_timeout.
+  nlohmann::json wait_until(const std::string& what, const std::function<nlohmann::json()>& fetch,
+                            const std::function<std::string(const nlohmann::json&)>& state_of,
+                            std::initializer_list<std::string_view> terminal,
+                            const std::function<void()>& stop,
+                            std::chrono::milliseconds first_delay,
+                            const WaitOptions& options) const;
 
   DatabricksConfig config_;
   std::shared_ptr<const HttpTransport> transport_;

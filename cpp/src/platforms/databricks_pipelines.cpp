@@ -1,0 +1,91 @@
+// DatabricksClient's pipelines: the Pipelines API 2.0 (cloud-apis.md B7).
+#include "aadap/core/errors.hpp"
+#include "aadap/platforms/databricks.hpp"
+
+namespace aadap::platforms {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kPipelines = "/api/2.0/pipelines";
+
+std::string pipeline_path(const std::string& pipeline_id) {
+  if (pipeline_id.empty()) throw InvalidArgumentError("the pipeline id is empty");
+  return std::string(kPipelines) + "/" + percent_encode(pipeline_id);
+}
+
+std::string update_state(const json& update) {
+  return update.value("state", "");
+}
+
+}  // namespace
+
+json DatabricksClient::list_pipelines(const std::string& filter, const std::string& cid) const {
+  std::string path = std::string(kPipelines) + "?max_results=100";
+  if (!filter.empty()) path += "&filter=" + percent_encode(filter);
+  return list_pages(path, "statuses", cid);
+}
+
+json DatabricksClient::get_pipeline(const std::string& pipeline_id, const std::string& cid) const {
+  return call("GET", pipeline_path(pipeline_id), json(), cid, true);
+}
+
+std::string DatabricksClient::start_update(const PipelineUpdateRequest& request) const {
+  json body = {{"full_refresh", request.full_refresh},
+               {"validate_only", request.validate_only},
+               {"cause", "API_CALL"}};
+  if (!request.refresh_selection.empty()) body["refresh_selection"] = request.refresh_selection;
+  if (!request.full_refresh_selection.empty()) {
+    body["full_refresh_selection"] = request.full_refresh_selection;
+  }
+  // not repeated: a start that succeeded unheard would come back RESOURCE_CONFLICT
+  const json answer = call("POST", pipeline_path(request.pipeline_id) + "/updates", body,
+                           request.correlation_id, false);
+  const auto update_id = answer.find("update_id");
+  if (update_id == answer.end() || !update_id->is_string() || update_id->empty()) {
+    throw RemoteError(
+        "Databricks started an update of pipeline " + request.pipeline_id + " without an update_id",
+        {{"code", "malformed_response"}, {"service", "Databricks"}});
+  }
+  if (recorder_ && !request.task_id.empty()) {  // the update is the task's run of the pipeline
+    recorder_->record_resource(request.task_id, "databricks", "pipeline",
+                               update_id->get<std::string>(),
+                               json{{"pipeline_id", request.pipeline_id},
+                                    {"update_id", *update_id},
+                                    {"full_refresh", request.full_refresh}}
+                                   .dump(),
+                               request.correlation_id);
+  }
+  return update_id->get<std::string>();
+}
+
+json DatabricksClient::get_update(const std::string& pipeline_id, const std::string& update_id,
+                                  const std::string& cid) const {
+  if (update_id.empty()) throw InvalidArgumentError("the update id is empty");
+  const json answer =
+      call("GET", pipeline_path(pipeline_id) + "/updates/" + percent_encode(update_id), json(), cid,
+           true);
+  const auto update = answer.find("update");
+  if (update == answer.end() || !update->is_object()) {
+    throw RemoteError("Databricks answered update " + update_id + " without its update object",
+                      {{"code", "malformed_response"}, {"service", "Databricks"}});
+  }
+  return *update;
+}
+
+void DatabricksClient::stop_pipeline(const std::string& pipeline_id, const std::string& cid) const {
+  call("POST", pipeline_path(pipeline_id) + "/stop", json(), cid, true);  // stopping is idempotent
+}
+
+json DatabricksClient::wait_for_update(const std::string& pipeline_id, const std::string& update_id,
+                                       const WaitOptions& options) const {
+  const std::string& cid = options.correlation_id;
+  return wait_until(
+      "update " + update_id + " of pipeline " + pipeline_id,
+      [&] { return get_update(pipeline_id, update_id, cid); }, update_state,
+      {"COMPLETED", "FAILED", "CANCELED"}, [&] { stop_pipeline(pipeline_id, cid); },
+      std::chrono::seconds(1), options);
+}
+
+}  // namespace aadap::platforms
