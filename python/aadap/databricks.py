@@ -391,8 +391,10 @@ class Databricks:
         raise_on_failure: bool = True,
     ) -> dict[str, Any]:
         """Waits until the run ends (TERMINATED, SKIPPED or INTERNAL_ERROR) and returns it.
-        With ``raise_on_failure`` a run that did not succeed (result_state other than
-        SUCCESS, or INTERNAL_ERROR) raises RemoteError with its ``result_state`` and message;
+        With ``raise_on_failure`` a run that did not succeed (a result_state other than
+        SUCCESS: FAILED, TIMEDOUT, CANCELED, ...; SKIPPED; INTERNAL_ERROR) raises RemoteError
+        whose ``code`` is the result state (SKIPPED and INTERNAL_ERROR: the life cycle state)
+        and ``run`` the Run;
         ``timeout`` raises PlatformTimeoutError (the run goes on unless
         ``cancel_on_timeout``); Ctrl-C cancels the run. ``progress`` gets each Run seen."""
         report = None if progress is None else (lambda text: progress(json.loads(text)))
@@ -401,13 +403,12 @@ class Databricks:
         state = run.get("state") or {}
         result_state = state.get("result_state", "")
         life_cycle = state.get("life_cycle_state", "")
-        if raise_on_failure and (life_cycle == "INTERNAL_ERROR" or result_state not in (
-                "SUCCESS", "")):  # fmt: skip
+        if raise_on_failure and result_state != "SUCCESS":
             error = _core.RemoteError(
                 f"run {run_id} ended {life_cycle} {result_state}: "
                 f"{state.get('state_message', '')}".strip()
             )
-            error.code = result_state or life_cycle
+            error.code = result_state if life_cycle == "TERMINATED" else life_cycle
             error.run = run  # type: ignore[attr-defined]
             raise error
         return run

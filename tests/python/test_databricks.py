@@ -526,3 +526,21 @@ def test_the_sdk_and_aadap_see_the_same_resources(dbx: FakeDatabricks) -> None:
     assert sdk_run.state.result_state.value == run["state"]["result_state"] == "SUCCESS"
     assert str(ours.run_python("print(6 * 7)")) == "42"
     assert dbx.live_contexts == []
+
+
+@pytest.mark.parametrize(
+    ("result_state", "code"),
+    [("FAILED", "FAILED"), ("TIMEDOUT", "TIMEDOUT"), ("CANCELED", "CANCELED"),
+     ("SKIPPED", "SKIPPED"), ("INTERNAL_ERROR", "INTERNAL_ERROR"),
+     ("SUCCESS_WITH_FAILURES", "SUCCESS_WITH_FAILURES")],
+)  # fmt: skip
+def test_every_unsuccessful_end_of_a_run_raises(
+    dbx: FakeDatabricks, result_state: str, code: str
+) -> None:
+    c = client(dbx)
+    run_id = c.run_now(dbx.add_job(name=result_state, result_state=result_state, running_polls=1))
+    with pytest.raises(aadap.RemoteError) as caught:
+        c.wait_for_run(run_id)
+    assert caught.value.code == code
+    ended = c.wait_for_run(run_id, raise_on_failure=False)
+    assert ended["state"]["life_cycle_state"] in {"TERMINATED", "SKIPPED", "INTERNAL_ERROR"}
