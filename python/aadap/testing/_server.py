@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import abc
 import atexit
+import base64
+import binascii
 import contextlib
 import itertools
 import json
@@ -34,7 +36,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, TypeVar
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qs, parse_qsl, unquote_plus, urlsplit
 
 __all__ = [
     "FakeResponse",
@@ -174,6 +176,61 @@ def json_response(
         json.dumps(payload).encode(),
         {"Content-Type": "application/json; charset=utf-8", **(headers or {})},
     )
+
+
+# -- shared by the fakes' OAuth token endpoints and their signed (JWT-like) tokens --------------
+
+
+def b64url(data: bytes) -> str:
+    """base64url without padding, as JWTs use it."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def unb64url(text: str) -> bytes:
+    """The bytes of base64url text with or without its padding (binascii.Error or ValueError
+    when it is not base64url)."""
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def b64url_json(value: Mapping[str, Any]) -> str:
+    """Compact JSON of ``value``, base64url-encoded (a JWT header or claims segment)."""
+    return b64url(json.dumps(value, separators=(",", ":")).encode())
+
+
+def form_fields(request: RecordedRequest) -> dict[str, str]:
+    """The fields of a form-encoded body (the first value of each), as a token endpoint reads
+    them; empty unless the Content-Type is ``application/x-www-form-urlencoded``."""
+    content_type = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    if content_type != "application/x-www-form-urlencoded":
+        return {}
+    parsed = parse_qs(request.body.decode("utf-8", "replace"), keep_blank_values=True)
+    return {name: values[0] for name, values in parsed.items()}
+
+
+def client_credentials(
+    request: RecordedRequest, form: Mapping[str, str]
+) -> tuple[str | None, str | None]:
+    """(client id, secret) of a token request: from ``Authorization: Basic`` when it carries
+    them, else the form's ``client_id`` and ``client_secret``."""
+    basic = _basic_credentials(request.headers.get("Authorization", ""))
+    if basic is not None:
+        return basic
+    return form.get("client_id"), form.get("client_secret")
+
+
+def _basic_credentials(authorization: str) -> tuple[str, str] | None:
+    """(client id, secret) from ``Authorization: Basic``; both form-url-encoded (RFC 6749)."""
+    scheme, _, value = authorization.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    client_id, separator, secret = decoded.partition(":")
+    if not separator:
+        return None
+    return unquote_plus(client_id), unquote_plus(secret)
 
 
 @dataclass

@@ -35,7 +35,6 @@ app-only tokens (``aud``, ``iss``, ``iat``, ``nbf``, ``exp``, ``appid``, ``oid``
 
 from __future__ import annotations
 
-import base64
 import binascii
 import enum
 import hashlib
@@ -47,10 +46,19 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
-from urllib.parse import parse_qs, unquote_plus, urlsplit
+from urllib.parse import unquote_plus, urlsplit
 
-from aadap.testing._server import FakeResponse, FakeServer, RecordedRequest, json_response
+from aadap.testing._server import (
+    FakeResponse,
+    FakeServer,
+    RecordedRequest,
+    b64url,
+    b64url_json,
+    client_credentials,
+    form_fields,
+    json_response,
+    unb64url,
+)
 
 __all__ = [
     "DEFAULT_CLIENT_ID",
@@ -175,9 +183,9 @@ class FakeEntra(FakeServer):
         try:
             header, payload, signature = token.split(".")
             expected = hmac.new(self._key, f"{header}.{payload}".encode(), hashlib.sha256)
-            if not hmac.compare_digest(_b64decode(signature), expected.digest()):
+            if not hmac.compare_digest(unb64url(signature), expected.digest()):
                 return TokenStatus.INVALID
-            claims = json.loads(_b64decode(payload))
+            claims = json.loads(unb64url(payload))
             token_id = claims["uti"]
             expires_at = claims["exp"]
         except (ValueError, KeyError, TypeError, binascii.Error):
@@ -229,16 +237,8 @@ class FakeEntra(FakeServer):
     def _token(self, request: RecordedRequest, tenant: str) -> FakeResponse:
         if tenant.lower() != self.tenant.lower():
             return self._unknown_tenant(request, tenant, "invalid_request")
-        form: dict[str, str] = {}
-        content_type = request.headers.get("Content-Type", "")
-        if content_type.split(";")[0].strip().lower() == "application/x-www-form-urlencoded":
-            # Entra reads only form bodies: JSON reads as a form without grant_type.
-            parsed = parse_qs(request.body.decode("utf-8", "replace"), keep_blank_values=True)
-            form = {name: values[0] for name, values in parsed.items()}
-        client_id, secret = form.get("client_id"), form.get("client_secret")
-        basic = _basic_credentials(request.headers.get("Authorization", ""))
-        if basic is not None:
-            client_id, secret = basic
+        form = form_fields(request)  # Entra reads only form bodies: JSON has no grant_type
+        client_id, secret = client_credentials(request, form)
         grant_type, scope = form.get("grant_type"), form.get("scope")
         if not grant_type:
             return self._missing(request, "grant_type")
@@ -321,7 +321,7 @@ class FakeEntra(FakeServer):
         now = int(self._clock())
         lifetime = self.expires_in
         audience = scope[: -len(_DEFAULT_SUFFIX)]
-        token_id = _b64encode(secrets.token_bytes(16))
+        token_id = b64url(secrets.token_bytes(16))
         object_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{tenant}/{client_id}"))
         issuer = f"https://sts.windows.net/{tenant}/"  # as in Entra's v1 app-only tokens
         claims = {
@@ -341,9 +341,9 @@ class FakeEntra(FakeServer):
             "ver": "1.0",
         }
         header = {"typ": "JWT", "alg": "HS256", "kid": hashlib.sha256(self._key).hexdigest()[:16]}
-        signing_input = f"{_b64json(header)}.{_b64json(claims)}"
+        signing_input = f"{b64url_json(header)}.{b64url_json(claims)}"
         signature = hmac.new(self._key, signing_input.encode(), hashlib.sha256).digest()
-        token = f"{signing_input}.{_b64encode(signature)}"
+        token = f"{signing_input}.{b64url(signature)}"
         record = IssuedToken(
             token, client_id, tenant, scope, audience, now, now + lifetime, token_id
         )
@@ -490,30 +490,3 @@ class FakeEntra(FakeServer):
 
     def _common_headers(self, request: RecordedRequest) -> dict[str, str]:
         return {"x-ms-request-id": str(uuid.uuid4())}
-
-
-def _b64encode(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _b64decode(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def _b64json(value: Mapping[str, Any]) -> str:
-    return _b64encode(json.dumps(value, separators=(",", ":")).encode())
-
-
-def _basic_credentials(authorization: str) -> tuple[str, str] | None:
-    """(client id, secret) from ``Authorization: Basic``; both form-url-encoded (RFC 6749)."""
-    scheme, _, value = authorization.partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    client_id, separator, secret = decoded.partition(":")
-    if not separator:
-        return None
-    return unquote_plus(client_id), unquote_plus(secret)
