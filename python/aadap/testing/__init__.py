@@ -7,9 +7,10 @@ connections and requests, and script faults (errors, throttling, resets, delays,
 bodies): :class:`FakeEntra` (Microsoft Entra ID client-credentials tokens),
 :class:`FakeAzureOpenAI` (chat completions, streaming, embeddings) and :class:`FakeDatabricks`
 (a workspace: SQL Statement Execution API 2.0, clusters and Python commands, jobs, workspace
-notebooks, pipelines, Unity Catalog listings, PAT and OAuth auth). The official ``msal``,
-``openai`` and ``databricks-sdk`` clients work against them. A Fabric fake joins this package
-with its client.
+notebooks, pipelines, Unity Catalog listings, PAT and OAuth auth) and :class:`FakeFabric`
+(the Fabric REST API: workspaces, items and definitions, long-running operations, the job
+scheduler with notebook runs, lakehouses and tables, throttling). The official ``msal``,
+``openai``, ``databricks-sdk`` and ``microsoft-fabric-api`` clients work against them.
 """
 
 from aadap.testing._server import (
@@ -23,23 +24,43 @@ from aadap.testing._server import (
 from aadap.testing.azure_openai import FakeAzureOpenAI, fake_embedding
 from aadap.testing.databricks import FakeDatabricks, StatementInfo, StatementParameter
 from aadap.testing.entra import FakeEntra, IssuedToken, TokenStatus
+from aadap.testing.fabric import (
+    FABRIC_SCOPE,
+    Definition,
+    DefinitionPart,
+    FakeFabric,
+    Item,
+    JobInstance,
+    NotebookCode,
+    Table,
+    Workspace,
+)
 from aadap.testing.postgres import PostgresCluster, PostgresNotFoundError, create_database, psql
 
 __all__ = [
+    "FABRIC_SCOPE",
+    "Definition",
+    "DefinitionPart",
     "FakeAzureOpenAI",
     "FakeDatabricks",
     "FakeEntra",
+    "FakeFabric",
     "FakeResponse",
     "FakeServer",
     "Headers",
     "IssuedToken",
+    "Item",
+    "JobInstance",
+    "NotebookCode",
     "PostgresCluster",
     "PostgresNotFoundError",
     "RecordedRequest",
     "StatementInfo",
     "StatementParameter",
+    "Table",
     "TestCertificateAuthority",
     "TokenStatus",
+    "Workspace",
     "create_database",
     "fake_embedding",
     "psql",
