@@ -24,5 +24,7 @@ void bind_lifecycle(pybind11::module_& m);
 void bind_memory(pybind11::module_& m);
 void bind_platforms(pybind11::module_& m);
 void bind_platform_clients(pybind11::module_& m);
+void bind_databricks(pybind11::module_& m);
+void bind_fabric(pybind11::module_& m);
 
 }  // namespace aadap::bindings

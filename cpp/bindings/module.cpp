@@ -20,4 +20,6 @@ PYBIND11_MODULE(_core, m) {
   aadap::bindings::bind_engine(m);
   aadap::bindings::bind_platforms(m);
   aadap::bindings::bind_platform_clients(m);
+  aadap::bindings::bind_databricks(m);
+  aadap::bindings::bind_fabric(m);
 }

@@ -48,6 +48,8 @@ __all__ = [
     "Engine",
     "EntraCredential",
     "Execution",
+    "Fabric",
+    "FabricJob",
     "HashingEmbedder",
     "LocalPlatform",
     "ManualClock",
@@ -97,6 +99,7 @@ if TYPE_CHECKING:
     )
     from aadap.databricks import Databricks
     from aadap.engine import Engine
+    from aadap.fabric import Fabric, FabricJob
     from aadap.local_platform import LocalPlatform
     from aadap.results import SqlResult
     from aadap.snapshots import (
@@ -123,6 +126,8 @@ if TYPE_CHECKING:
 _LAZY = {
     "Databricks": "aadap.databricks",
     "Engine": "aadap.engine",
+    "Fabric": "aadap.fabric",
+    "FabricJob": "aadap.fabric",
     "LocalPlatform": "aadap.local_platform",
     "SqlResult": "aadap.results",
     "Timeline": "aadap.timeline",

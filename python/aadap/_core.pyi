@@ -766,6 +766,89 @@ class SqlStatementResultCore:
     def numbers(self, column: int, kind: str) -> tuple[NDArray[Any], NDArray[np.uint8]]: ...
     def texts(self, column: int) -> list[str | None]: ...
 
+class FabricCore:
+    def __init__(
+        self,
+        *,
+        transport: HttpTransport,
+        credential: EntraCredentialCore,
+        api_base: str,
+        workspace_id: str,
+        lakehouse_id: str,
+        scope: str,
+        retry: RetryPolicy,
+        request_timeout: float,
+        operation_timeout: float,
+        recorder: ResourceRecorder | None,
+        time: ManualTime | None,
+    ) -> None: ...
+    @property
+    def api_base(self) -> str: ...
+    @property
+    def workspace_id(self) -> str: ...
+    @property
+    def lakehouse_id(self) -> str: ...
+    def list_items(self, type: str, correlation_id: str) -> str: ...
+    def get_item(self, item_id: str, correlation_id: str) -> str: ...
+    def create_item(
+        self,
+        display_name: str,
+        type: str,
+        description: str,
+        definition_format: str | None,
+        parts: list[tuple[str, bytes]],
+        reuse_existing: bool,
+        replace_definition: bool,
+        task_id: str,
+        correlation_id: str,
+    ) -> str: ...
+    def update_definition(
+        self, item_id: str, format: str, parts: list[tuple[str, bytes]], correlation_id: str
+    ) -> None: ...
+    def get_definition(
+        self, item_id: str, format: str, correlation_id: str
+    ) -> tuple[str, list[tuple[str, bytes]]]: ...
+    def delete_item(self, item_id: str, correlation_id: str) -> None: ...
+    def run_job(
+        self,
+        item_id: str,
+        job_type: str,
+        execution_data_json: str,
+        task_id: str,
+        correlation_id: str,
+    ) -> tuple[str, float]: ...
+    def get_job_instance(self, item_id: str, instance_id: str, correlation_id: str) -> str: ...
+    def list_job_instances(self, item_id: str, correlation_id: str) -> str: ...
+    def cancel_job(self, item_id: str, instance_id: str, correlation_id: str) -> None: ...
+    def wait_for_job(
+        self,
+        item_id: str,
+        instance_id: str,
+        timeout: float,
+        cancel_on_timeout: bool,
+        progress: Callable[[str], None] | None,
+        first_poll: float,
+        correlation_id: str,
+    ) -> str: ...
+    def run_notebook(
+        self,
+        code: str,
+        language: str,
+        parameters_json: str,
+        notebook_name: str,
+        lakehouse_id: str,
+        configuration_json: str,
+        task_id: str,
+        timeout: float,
+        progress: Callable[[str], None] | None,
+        correlation_id: str,
+    ) -> dict[str, Any]: ...
+    def list_lakehouses(self, correlation_id: str) -> str: ...
+    def get_lakehouse(self, lakehouse_id: str, correlation_id: str) -> str: ...
+    def list_tables(self, lakehouse_id: str, correlation_id: str) -> str: ...
+
+def fabric_raise_for_job_status(instance_json: str, item_id: str) -> None: ...
+
 class DatabricksCore:
     def __init__(
         self,

@@ -227,44 +227,6 @@ json DatabricksClient::list_pages(const std::string& path, const char* key,
   }
 }
 
-json DatabricksClient::wait_until(const std::string& what, const std::function<json()>& fetch,
-                                  const std::function<std::string(const json&)>& state_of,
-                                  std::initializer_list<std::string_view> terminal,
-                                  const std::function<void()>& stop,
-                                  std::chrono::milliseconds first_delay,
-                                  const WaitOptions& options) const {
-  const Nanos deadline = clock_->now() + std::chrono::nanoseconds(options.timeout).count();
-  try {
-    for (int k = 0;; ++k) {
-      json answer = fetch();
-      const std::string state = state_of(answer);
-      if (options.progress) options.progress(answer);
-      if (std::find(terminal.begin(), terminal.end(), state) != terminal.end()) return answer;
-      const Nanos left = deadline - clock_->now();
-      if (left <= 0) {
-        if (options.cancel_on_timeout) stop();
-        throw PlatformTimeoutError(
-            what + " was still " + state + " after " +
-                std::to_string(options.timeout.count() / 1000) + " s" +
-                (options.cancel_on_timeout ? ": it was stopped" : " (it goes on running)"),
-            {{"timeout_s", static_cast<double>(options.timeout.count()) / 1000.0}});
-      }
-      const auto delay = doubling_delay(k, first_delay, std::chrono::seconds(10));
-      sleeper_.sleep(std::min<std::chrono::nanoseconds>(delay, std::chrono::nanoseconds(left)),
-                     options.cancelled);
-    }
-  } catch (const CancelledError&) {
-    try {
-      stop();
-    } catch (const std::exception& error) {
-      // the interruption is what the caller hears about
-      logger().warning("databricks.stop_failed", options.correlation_id, log::kv("what", what),
-                       log::kv("error", error.what()));
-    }
-    throw;
-  }
-}
-
 void DatabricksClient::cancel_statement(const std::string& statement_id,
                                         const std::string& correlation_id) const {
   try {

@@ -3,6 +3,7 @@
 #include "aadap/core/ids.hpp"
 #include "aadap/core/logging.hpp"
 #include "aadap/platforms/databricks.hpp"
+#include "aadap/platforms/polling.hpp"
 
 namespace aadap::platforms {
 
@@ -96,10 +97,17 @@ void DatabricksClient::cancel_run(std::int64_t run_id, const std::string& cid) c
 
 json DatabricksClient::wait_for_run(std::int64_t run_id, const WaitOptions& options) const {
   const std::string& cid = options.correlation_id;
-  return wait_until(
-      "run " + std::to_string(run_id), [&] { return get_run(run_id, cid); }, life_cycle,
-      {"TERMINATED", "SKIPPED", "INTERNAL_ERROR"}, [&] { cancel_run(run_id, cid); },
-      std::chrono::milliseconds(500), options);
+  PollSchedule schedule;
+  schedule.first = std::chrono::milliseconds(500);
+  return poll_until(
+      *clock_, sleeper_, "run " + std::to_string(run_id),
+      [&] {
+        json run = get_run(run_id, cid);
+        std::string state = life_cycle(run);
+        return PollAnswer{std::move(run), std::move(state), std::nullopt};
+      },
+      {"TERMINATED", "SKIPPED", "INTERNAL_ERROR"}, [&] { cancel_run(run_id, cid); }, schedule,
+      options);
 }
 
 }  // namespace aadap::platforms

@@ -1,6 +1,7 @@
 // DatabricksClient's pipelines: the Pipelines API 2.0 (cloud-apis.md B7).
 #include "aadap/core/errors.hpp"
 #include "aadap/platforms/databricks.hpp"
+#include "aadap/platforms/polling.hpp"
 
 namespace aadap::platforms {
 
@@ -13,10 +14,6 @@ constexpr const char* kPipelines = "/api/2.0/pipelines";
 std::string pipeline_path(const std::string& pipeline_id) {
   if (pipeline_id.empty()) throw InvalidArgumentError("the pipeline id is empty");
   return std::string(kPipelines) + "/" + percent_encode(pipeline_id);
-}
-
-std::string update_state(const json& update) {
-  return update.value("state", "");
 }
 
 }  // namespace
@@ -81,11 +78,15 @@ void DatabricksClient::stop_pipeline(const std::string& pipeline_id, const std::
 json DatabricksClient::wait_for_update(const std::string& pipeline_id, const std::string& update_id,
                                        const WaitOptions& options) const {
   const std::string& cid = options.correlation_id;
-  return wait_until(
-      "update " + update_id + " of pipeline " + pipeline_id,
-      [&] { return get_update(pipeline_id, update_id, cid); }, update_state,
-      {"COMPLETED", "FAILED", "CANCELED"}, [&] { stop_pipeline(pipeline_id, cid); },
-      std::chrono::seconds(1), options);
+  return poll_until(
+      *clock_, sleeper_, "update " + update_id + " of pipeline " + pipeline_id,
+      [&] {
+        json update = get_update(pipeline_id, update_id, cid);
+        std::string state = update.value("state", "");
+        return PollAnswer{std::move(update), std::move(state), std::nullopt};
+      },
+      {"COMPLETED", "FAILED", "CANCELED"}, [&] { stop_pipeline(pipeline_id, cid); }, PollSchedule{},
+      options);
 }
 
 }  // namespace aadap::platforms

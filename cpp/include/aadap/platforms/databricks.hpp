@@ -16,16 +16,15 @@
 #include "aadap/platforms/http.hpp"
 #include "aadap/platforms/retry.hpp"
 #include "aadap/platforms/sql_result_table.hpp"
+#include "aadap/platforms/wait_options.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <functional>
-#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
 namespace aadap::platforms {
@@ -106,15 +105,6 @@ struct PipelineUpdateRequest {
   std::vector<std::string> full_refresh_selection;  // tables to recompute
   bool validate_only = false;
   std::string task_id;  // the update is recorded as a platform resource when set
-  std::string correlation_id;
-};
-
-/// How to wait for a job run or a pipeline update.
-struct WaitOptions {
-  std::chrono::milliseconds timeout{3'600'000};
-  bool cancel_on_timeout = false;  // cancel the run / stop the pipeline at the deadline
-  std::function<void(const nlohmann::json&)> progress;  // each state seen
-  CancelCheck cancelled;  // cancellation cancels the run / stops the pipeline
   std::string correlation_id;
 };
 
@@ -247,15 +237,6 @@ class DatabricksClient {
   /// `page_token` until an answer carries no next_page_token (or has_more is false).
   nlohmann::json list_pages(const std::string& path, const char* key,
                             const std::string& correlation_id) const;
-  /// Polls `fetch` (from `first_delay` doubling to 10 s) until `state_of` its answer is one of
-  /// `terminal`, and returns that answer. `stop` ends the remote work on cancellation, and at
-  /// the deadline when options.cancel_on_timeout.
-  nlohmann::json wait_until(const std::string& what, const std::function<nlohmann::json()>& fetch,
-                            const std::function<std::string(const nlohmann::json&)>& state_of,
-                            std::initializer_list<std::string_view> terminal,
-                            const std::function<void()>& stop,
-                            std::chrono::milliseconds first_delay,
-                            const WaitOptions& options) const;
 
   DatabricksConfig config_;
   std::shared_ptr<const HttpTransport> transport_;

@@ -32,7 +32,8 @@ PARAMETER_TYPES = frozenset(
 """Allowed ``type`` values of the job API's top-level ``parameters``."""
 
 _RAISE = re.compile(r"\braise\b(?:\s+([A-Za-z_][\w.]*)\s*(?:\((.*)\))?)?")
-_EXIT = re.compile(r"\b(?:notebookutils|mssparkutils)\.notebook\.exit\(\s*(.*?)\s*\)")
+# the argument runs to the line's last ")": exit(str(df.count())) reports str(df.count())
+_EXIT = re.compile(r"\b(?:notebookutils|mssparkutils)\.notebook\.exit\(\s*(.*)\s*\)")
 _COMMENTS = ("#", "//", "--")
 
 

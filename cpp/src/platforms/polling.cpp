@@ -1,0 +1,61 @@
+#include "aadap/platforms/polling.hpp"
+
+#include "aadap/core/errors.hpp"
+#include "aadap/core/logging.hpp"
+
+#include <algorithm>
+
+namespace aadap::platforms {
+
+namespace {
+
+const log::Logger& logger() {
+  static const log::Logger instance("aadap.platforms");
+  return instance;
+}
+
+}  // namespace
+
+nlohmann::json poll_until(const Clock& clock, Sleeper& sleeper, const std::string& what,
+                          const std::function<PollAnswer()>& poll,
+                          std::initializer_list<std::string_view> terminal,
+                          const std::function<void()>& stop, const PollSchedule& schedule,
+                          const WaitOptions& options) {
+  const Nanos deadline = clock.now() + std::chrono::nanoseconds(options.timeout).count();
+  const auto wait = [&](std::chrono::nanoseconds delay) {
+    const std::chrono::nanoseconds left(std::max<Nanos>(0, deadline - clock.now()));
+    sleeper.sleep(std::min(delay, left), options.cancelled);
+  };
+  try {
+    if (schedule.before_first.count() > 0) wait(schedule.before_first);
+    for (int k = 0;; ++k) {
+      PollAnswer seen = poll();
+      if (options.progress) options.progress(seen.answer);
+      if (std::find(terminal.begin(), terminal.end(), seen.state) != terminal.end()) {
+        return std::move(seen.answer);
+      }
+      if (clock.now() >= deadline) {
+        if (options.cancel_on_timeout) stop();
+        throw PlatformTimeoutError(
+            what + " was still " + seen.state + " after " +
+                std::to_string(options.timeout.count() / 1000) + " s" +
+                (options.cancel_on_timeout ? ": it was stopped" : " (it goes on running)"),
+            {{"timeout_s", static_cast<double>(options.timeout.count()) / 1000.0}});
+      }
+      wait(seen.next_delay
+               ? std::chrono::nanoseconds(*seen.next_delay)
+               : std::chrono::nanoseconds(doubling_delay(k, schedule.first, schedule.cap)));
+    }
+  } catch (const CancelledError&) {
+    try {
+      stop();
+    } catch (const std::exception& error) {
+      // the interruption is what the caller hears about
+      logger().warning("platforms.stop_failed", options.correlation_id, log::kv("what", what),
+                       log::kv("error", error.what()));
+    }
+    throw;
+  }
+}
+
+}  // namespace aadap::platforms
