@@ -285,3 +285,17 @@ def test_from_settings_keeps_production_apart(
     assert sandbox.list_items() == []
     with pytest.raises(aadap.ConfigurationError, match="PRODUCTION_FABRIC_WORKSPACE_ID"):
         aadap.Fabric.from_settings(settings, target="PRODUCTION")
+
+
+def test_a_failed_operation_and_a_timed_out_run(fabric: FakeFabric, entra: FakeEntra) -> None:
+    c = client(fabric, entra)
+    fabric.fail_next_operation(error_code="CapacityNotActive", message="the capacity is paused")
+    with pytest.raises(aadap.RemoteError, match="the capacity is paused") as caught:
+        c.run_notebook("print('never runs')")
+    assert caught.value.code == "CapacityNotActive"
+    assert fabric.jobs() == []
+
+    fabric.script_job("Completed", polls=1000)
+    with pytest.raises(aadap.PlatformTimeoutError, match="was still"):
+        c.run_notebook("print('slow')", timeout=60)
+    assert [job.status for job in fabric.jobs()] == ["Cancelled"]  # never left behind
