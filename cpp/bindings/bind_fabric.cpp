@@ -236,10 +236,10 @@ void bind_fabric(py::module_& m) {
 
   m.def(
       "fabric_raise_for_job_status",
-      [](const std::string& instance, const std::string& item_id) {
-        raise_for_job_status(json_of(instance, "the job instance"), item_id);
+      [](const std::string& instance, const std::string& item_id, const std::string& instance_id) {
+        raise_for_job_status(json_of(instance, "the job instance"), item_id, instance_id);
       },
-      py::arg("instance_json"), py::arg("item_id"),
+      py::arg("instance_json"), py::arg("item_id"), py::arg("instance_id"),
       "RemoteError (failureReason's code and message) unless the job instance Completed.");
 }
 

@@ -327,7 +327,7 @@ class Fabric:
         )
         report = _job_progress(progress, job_type)
         text = self._core.wait_for_job(item_id, instance_id, timeout, True, report, first_poll, cid)
-        return self._job(item_id, text, raise_on_failure)
+        return self._job(item_id, instance_id, text, raise_on_failure)
 
     def get_job_instance(self, item_id: str, instance_id: str) -> dict[str, Any]:
         instance: dict[str, Any] = json.loads(
@@ -359,15 +359,15 @@ class Fabric:
         report, cid = _job_progress(progress, "job"), _correlation()
         text = self._core.wait_for_job(item_id, instance_id, timeout, cancel_on_timeout, report,
                                        0.0, cid)  # fmt: skip
-        return self._job(item_id, text, raise_on_failure)
+        return self._job(item_id, instance_id, text, raise_on_failure)
 
-    def _job(self, item_id: str, text: str, raise_on_failure: bool) -> FabricJob:
+    def _job(self, item_id: str, instance_id: str, text: str, raise_on_failure: bool) -> FabricJob:
         if raise_on_failure:
-            _core.fabric_raise_for_job_status(text, item_id)
+            _core.fabric_raise_for_job_status(text, item_id, instance_id)
         instance = json.loads(text)
         properties = instance.get("properties") or {}
         exit_value = properties.get("exitValue", instance.get("exitValue"))
-        return FabricJob(item_id, instance.get("id", ""), instance.get("status", ""),
+        return FabricJob(item_id, instance.get("id", instance_id), instance.get("status", ""),
                          exit_value, instance)  # fmt: skip
 
     # -- notebooks ------------------------------------------------------------------------------

@@ -54,6 +54,17 @@ class ScriptedServer {
     std::lock_guard lock(mutex_);
     return lines_;
   }
+  /// Every request whole (request line, headers and body), in order.
+  std::vector<std::string> requests_seen() {
+    std::lock_guard lock(mutex_);
+    return all_;
+  }
+  /// Replaces what is left of the script: answers that name the server's own URL (a
+  /// Location, a next-page link) can only be written once it listens.
+  void set_script(std::deque<std::string> script) {
+    std::lock_guard lock(mutex_);
+    script_ = std::move(script);
+  }
 
   static std::string response(int status, const std::string& body,
                               const std::string& headers = "") {
@@ -97,6 +108,7 @@ class ScriptedServer {
         std::lock_guard lock(mutex_);
         last_ = buffer.substr(0, end + 4 + length);
         lines_.push_back(last_.substr(0, last_.find("\r\n")));
+        all_.push_back(last_);
         answer = script_.front();
         if (script_.size() > 1) script_.pop_front();
       }
@@ -117,6 +129,7 @@ class ScriptedServer {
   std::mutex mutex_;
   std::string last_;
   std::vector<std::string> lines_;
+  std::vector<std::string> all_;
   std::thread acceptor_;
   std::vector<std::thread> workers_;
 };

@@ -468,5 +468,10 @@ TEST(DatabricksCatalog, FollowsEmptyPagesUntilTheTokenIsGoneAndRefusesARepeatedT
 
   ScriptedServer looping({ok(R"({"catalogs":[{"name":"c"}],"next_page_token":"same"})")});
   EXPECT_THROW(client_of(looping, time).list_catalogs(), RemoteError);
+  ScriptedServer circling({ok(R"({"schemas":[],"next_page_token":"a"})"),
+                           ok(R"({"schemas":[],"next_page_token":"b"})"),
+                           ok(R"({"schemas":[],"next_page_token":"a"})"), ok(R"({"schemas":[]})")});
+  EXPECT_THROW(client_of(circling, time).list_schemas("main"), RemoteError);
+  EXPECT_EQ(circling.request_lines().size(), 3u);
   EXPECT_THROW(c.list_schemas(""), InvalidArgumentError);
 }

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <random>
+#include <set>
 
 namespace aadap::platforms {
 
@@ -207,6 +208,7 @@ json DatabricksClient::list_pages(const std::string& path, const char* key,
   json items = json::array();
   const char separator = path.find('?') == std::string::npos ? '?' : '&';
   std::string token;
+  std::set<std::string> seen;
   for (;;) {
     const json page =
         call("GET", token.empty() ? path : path + separator + "page_token=" + percent_encode(token),
@@ -219,7 +221,7 @@ json DatabricksClient::list_pages(const std::string& path, const char* key,
         !page.value("has_more", true)) {
       return items;
     }
-    if (next->get<std::string>() == token) {  // a server repeating itself would loop forever
+    if (!seen.insert(next->get<std::string>()).second) {  // going round in circles
       throw RemoteError("Databricks answered the same page token twice for " + path,
                         {{"code", "malformed_response"}, {"service", kService}});
     }

@@ -3,6 +3,8 @@
 #include "aadap/core/errors.hpp"
 #include "aadap/platforms/service_error.hpp"
 
+#include <set>
+
 namespace aadap::platforms {
 
 namespace {
@@ -124,6 +126,7 @@ json FabricClient::list_pages(const std::string& path, const char* key,
   json items = json::array();
   const char separator = path.find('?') == std::string::npos ? '?' : '&';
   std::string target = path;
+  std::set<std::string> seen{path};
   for (;;) {
     const FabricAnswer page = call("GET", target, json(), correlation_id, true);
     const auto found = page.body.find(key);
@@ -140,7 +143,7 @@ json FabricClient::list_pages(const std::string& path, const char* key,
     std::string next = !uri.empty() && same_origin(uri)
                            ? uri
                            : path + separator + "continuationToken=" + percent_encode(token);
-    if (next == target) {  // a server repeating itself would loop forever
+    if (!seen.insert(next).second) {  // a server going round in circles would loop forever
       throw RemoteError("Fabric answered the same continuation twice for " + path,
                         {{"code", "malformed_response"}, {"service", kService}});
     }

@@ -101,12 +101,13 @@ json FabricClient::wait_for_job(const std::string& item_id, const std::string& i
       [&] { cancel_job(item_id, instance_id, cid); }, schedule, options);
 }
 
-void raise_for_job_status(const json& instance, const std::string& item_id) {
+void raise_for_job_status(const json& instance, const std::string& item_id,
+                          const std::string& instance_id_known) {
   const std::string status = instance.value("status", "");
   if (status == "Completed") return;
   const auto found = instance.find("failureReason");
   const json reason = found != instance.end() && found->is_object() ? *found : json::object();
-  const std::string instance_id = instance.value("id", "");
+  const std::string instance_id = instance.value("id", instance_id_known);
   throw RemoteError(
       "the job " + instance_id + " of item " + item_id + " ended " + status +
           (reason.contains("message") ? ": " + reason.value("message", "") : std::string()),

@@ -126,10 +126,7 @@ std::string notebook_ipynb(const std::string& code, const std::string& language_
       .dump(1);
 }
 
-std::string FabricClient::notebook_for(const NotebookRun& run,
-                                       const std::string& lakehouse_id) const {
-  const std::string content =
-      notebook_ipynb(run.code, run.language, run.parameters, lakehouse_id, config_.workspace_id);
+std::string FabricClient::notebook_for(const NotebookRun& run, const std::string& content) const {
   ItemRequest request;
   // named after its content unless named by the caller: the same code reuses one notebook
   // as it is; a caller's name gets the new content
@@ -188,7 +185,9 @@ std::optional<std::string> FabricClient::exit_value_of(const std::string& notebo
 JobResult FabricClient::run_notebook(const NotebookRun& run) const {
   const std::string& cid = run.wait.correlation_id;
   const std::string lakehouse = run.lakehouse_id.empty() ? config_.lakehouse_id : run.lakehouse_id;
-  language_of(run.language);
+  // bad input is refused before anything is sent or recorded
+  const std::string content =
+      notebook_ipynb(run.code, run.language, run.parameters, lakehouse, config_.workspace_id);
   std::string execution;
   if (recorder_ && !run.task_id.empty()) {
     execution = recorder_->start_execution(run.task_id, "fabric",
@@ -204,7 +203,7 @@ JobResult FabricClient::run_notebook(const NotebookRun& run) const {
   };
   try {
     JobResult result;
-    result.item_id = notebook_for(run, lakehouse);
+    result.item_id = notebook_for(run, content);
     json execution_data = json::object();
     if (!run.parameters.empty()) execution_data["parameters"] = run.parameters;
     json configuration = run.configuration.is_object() ? run.configuration : json::object();
@@ -219,7 +218,7 @@ JobResult FabricClient::run_notebook(const NotebookRun& run) const {
     wait.cancel_on_timeout = true;  // a run is never left behind
     result.instance = wait_for_job(result.item_id, start.job_instance_id, wait, start.first_poll);
     result.status = result.instance.value("status", "");
-    raise_for_job_status(result.instance, result.item_id);
+    raise_for_job_status(result.instance, result.item_id, start.job_instance_id);
     result.exit_value = exit_value_of(result.item_id, start.job_instance_id, result.instance, cid);
     finish("SUCCESS",
            json{{"job_instance_id", result.job_instance_id},

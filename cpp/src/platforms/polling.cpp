@@ -14,6 +14,18 @@ const log::Logger& logger() {
   return instance;
 }
 
+/// Stops the remote work of a wait that ends without its result: a failure to stop is only
+/// logged, the timeout or interruption is what the caller hears about.
+void stop_quietly(const std::function<void()>& stop, const std::string& what,
+                  const WaitOptions& options) {
+  try {
+    stop();
+  } catch (const std::exception& error) {
+    logger().warning("platforms.stop_failed", options.correlation_id, log::kv("what", what),
+                     log::kv("error", error.what()));
+  }
+}
+
 }  // namespace
 
 nlohmann::json poll_until(const Clock& clock, Sleeper& sleeper, const std::string& what,
@@ -35,7 +47,7 @@ nlohmann::json poll_until(const Clock& clock, Sleeper& sleeper, const std::strin
         return std::move(seen.answer);
       }
       if (clock.now() >= deadline) {
-        if (options.cancel_on_timeout) stop();
+        if (options.cancel_on_timeout) stop_quietly(stop, what, options);
         throw PlatformTimeoutError(
             what + " was still " + seen.state + " after " +
                 std::to_string(options.timeout.count() / 1000) + " s" +
@@ -47,13 +59,7 @@ nlohmann::json poll_until(const Clock& clock, Sleeper& sleeper, const std::strin
                : std::chrono::nanoseconds(doubling_delay(k, schedule.first, schedule.cap)));
     }
   } catch (const CancelledError&) {
-    try {
-      stop();
-    } catch (const std::exception& error) {
-      // the interruption is what the caller hears about
-      logger().warning("platforms.stop_failed", options.correlation_id, log::kv("what", what),
-                       log::kv("error", error.what()));
-    }
+    stop_quietly(stop, what, options);
     throw;
   }
 }

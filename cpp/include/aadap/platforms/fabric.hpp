@@ -178,8 +178,8 @@ class FabricClient {
   std::optional<nlohmann::json> find_item(const std::string& type, const std::string& display_name,
                                           const std::string& correlation_id) const;
   bool same_origin(const std::string& url) const;
-  /// The id of a notebook holding the run's code, created or reused.
-  std::string notebook_for(const NotebookRun& run, const std::string& lakehouse_id) const;
+  /// The id of a notebook holding `content` (the run's .ipynb), created or reused.
+  std::string notebook_for(const NotebookRun& run, const std::string& content) const;
   std::optional<std::string> exit_value_of(const std::string& notebook_id,
                                            const std::string& instance_id,
                                            const nlohmann::json& instance,
@@ -205,8 +205,9 @@ FabricError fabric_error(const HttpResponse& response);
 
 /// Nothing for a Completed job instance; for any other status a RemoteError whose `code` is
 /// failureReason's errorCode (else the status), with its message, requestId and the status
-/// (`job_status`).
-void raise_for_job_status(const nlohmann::json& instance, const std::string& item_id);
+/// (`job_status`). `instance_id` names the job when the answer does not.
+void raise_for_job_status(const nlohmann::json& instance, const std::string& item_id,
+                          const std::string& instance_id = {});
 
 /// The .ipynb JSON of a notebook running `code` in `language` (python, sql, scala, r): a
 /// cell tagged `parameters` declaring the parameters' names (Python only; their values
