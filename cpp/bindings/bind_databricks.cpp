@@ -91,7 +91,7 @@ void bind_databricks(py::module_& m) {
              const auto time = time_of(manual);
              DatabricksAuth auth;
              {
-               py::gil_scoped_release release;
+               InterruptibleCall call;
                auth = resolve_databricks_auth(
                    DatabricksAuthOptions{std::move(host), std::move(token), std::move(profile),
                                          std::move(client_id), std::move(client_secret),
@@ -125,14 +125,14 @@ void bind_databricks(py::module_& m) {
       .def(
           "list_jobs",
           [](const DatabricksClient& c, const std::string& name, const std::string& cid) {
-            py::gil_scoped_release release;
+            InterruptibleCall call;
             return c.list_jobs(name, cid).dump();
           },
           py::arg("name"), py::arg("correlation_id"))
       .def(
           "get_job",
           [](const DatabricksClient& c, std::int64_t job_id, const std::string& cid) {
-            py::gil_scoped_release release;
+            InterruptibleCall call;
             return c.get_job(job_id, cid).dump();
           },
           py::arg("job_id"), py::arg("correlation_id"))
@@ -140,7 +140,7 @@ void bind_databricks(py::module_& m) {
           "run_now",
           [](const DatabricksClient& c, std::int64_t job_id, const std::string& parameters_json,
              const std::string& token, const std::string& task_id, const std::string& cid) {
-            py::gil_scoped_release release;
+            InterruptibleCall call;
             return c.run_now(job_id, nlohmann::json::parse(parameters_json), token, task_id, cid);
           },
           py::arg("job_id"), py::arg("parameters_json"), py::arg("idempotency_token"),
@@ -150,7 +150,7 @@ void bind_databricks(py::module_& m) {
           [](const DatabricksClient& c, const std::string& run_name, const std::string& tasks_json,
              const std::string& token, std::int64_t timeout_seconds, const std::string& task_id,
              const std::string& cid) {
-            py::gil_scoped_release release;
+            InterruptibleCall call;
             return c.submit_run(run_name, nlohmann::json::parse(tasks_json), token, timeout_seconds,
                                 task_id, cid);
           },
@@ -159,21 +159,21 @@ void bind_databricks(py::module_& m) {
       .def(
           "get_run",
           [](const DatabricksClient& c, std::int64_t run_id, const std::string& cid) {
-            py::gil_scoped_release release;
+            InterruptibleCall call;
             return c.get_run(run_id, cid).dump();
           },
           py::arg("run_id"), py::arg("correlation_id"))
       .def(
           "get_run_output",
           [](const DatabricksClient& c, std::int64_t run_id, const std::string& cid) {
-            py::gil_scoped_release release;
+            InterruptibleCall call;
             return c.get_run_output(run_id, cid).dump();
           },
           py::arg("run_id"), py::arg("correlation_id"))
       .def(
           "cancel_run",
           [](const DatabricksClient& c, std::int64_t run_id, const std::string& cid) {
-            py::gil_scoped_release release;
+            InterruptibleCall call;
             c.cancel_run(run_id, cid);
           },
           py::arg("run_id"), py::arg("correlation_id"))
@@ -182,7 +182,7 @@ void bind_databricks(py::module_& m) {
           [](const DatabricksClient& c, std::int64_t run_id, double timeout, bool cancel_on_timeout,
              py::object progress, const std::string& cid) {
             const auto options = wait_options(timeout, cancel_on_timeout, progress, cid);
-            py::gil_scoped_release release;
+            InterruptibleCall call;
             return c.wait_for_run(run_id, options).dump();
           },
           py::arg("run_id"), py::arg("timeout"), py::arg("cancel_on_timeout"), py::arg("progress"),
@@ -190,14 +190,14 @@ void bind_databricks(py::module_& m) {
       .def(
           "list_workspace",
           [](const DatabricksClient& c, const std::string& path, const std::string& cid) {
-            py::gil_scoped_release release;
+            InterruptibleCall call;
             return c.list_workspace(path, cid).dump();
           },
           py::arg("path"), py::arg("correlation_id"))
       .def(
           "workspace_status",
           [](const DatabricksClient& c, const std::string& path, const std::string& cid) {
-            py::gil_scoped_release release;
+            InterruptibleCall call;
             return c.workspace_status(path, cid).dump();
           },
           py::arg("path"), py::arg("correlation_id"))
@@ -213,7 +213,7 @@ void bind_databricks(py::module_& m) {
             request.overwrite = overwrite;
             request.task_id = std::move(task_id);
             request.correlation_id = std::move(cid);
-            py::gil_scoped_release release;
+            InterruptibleCall call;
             c.import_notebook(request);
           },
           py::arg("path"), py::arg("content"), py::arg("format"), py::arg("language"),
@@ -224,7 +224,7 @@ void bind_databricks(py::module_& m) {
              const std::string& cid) {
             std::string content;
             {
-              py::gil_scoped_release release;
+              InterruptibleCall call;
               content = c.export_notebook(path, format, cid);
             }
             return py::bytes(content);
@@ -234,28 +234,28 @@ void bind_databricks(py::module_& m) {
           "delete_workspace_object",
           [](const DatabricksClient& c, const std::string& path, bool recursive,
              const std::string& cid) {
-            py::gil_scoped_release release;
+            InterruptibleCall call;
             c.delete_workspace_object(path, recursive, cid);
           },
           py::arg("path"), py::arg("recursive"), py::arg("correlation_id"))
       .def(
           "make_workspace_dirs",
           [](const DatabricksClient& c, const std::string& path, const std::string& cid) {
-            py::gil_scoped_release release;
+            InterruptibleCall call;
             c.make_workspace_dirs(path, cid);
           },
           py::arg("path"), py::arg("correlation_id"))
       .def(
           "list_pipelines",
           [](const DatabricksClient& c, const std::string& filter, const std::string& cid) {
-            py::gil_scoped_release release;
+            InterruptibleCall call;
             return c.list_pipelines(filter, cid).dump();
           },
           py::arg("filter"), py::arg("correlation_id"))
       .def(
           "get_pipeline",
           [](const DatabricksClient& c, const std::string& pipeline_id, const std::string& cid) {
-            py::gil_scoped_release release;
+            InterruptibleCall call;
             return c.get_pipeline(pipeline_id, cid).dump();
           },
           py::arg("pipeline_id"), py::arg("correlation_id"))
@@ -273,7 +273,7 @@ void bind_databricks(py::module_& m) {
             request.validate_only = validate_only;
             request.task_id = std::move(task_id);
             request.correlation_id = std::move(cid);
-            py::gil_scoped_release release;
+            InterruptibleCall call;
             return c.start_update(request);
           },
           py::arg("pipeline_id"), py::arg("full_refresh"), py::arg("refresh_selection"),
@@ -283,14 +283,14 @@ void bind_databricks(py::module_& m) {
           "get_update",
           [](const DatabricksClient& c, const std::string& pipeline_id,
              const std::string& update_id, const std::string& cid) {
-            py::gil_scoped_release release;
+            InterruptibleCall call;
             return c.get_update(pipeline_id, update_id, cid).dump();
           },
           py::arg("pipeline_id"), py::arg("update_id"), py::arg("correlation_id"))
       .def(
           "stop_pipeline",
           [](const DatabricksClient& c, const std::string& pipeline_id, const std::string& cid) {
-            py::gil_scoped_release release;
+            InterruptibleCall call;
             c.stop_pipeline(pipeline_id, cid);
           },
           py::arg("pipeline_id"), py::arg("correlation_id"))
@@ -300,7 +300,7 @@ void bind_databricks(py::module_& m) {
              const std::string& update_id, double timeout, bool cancel_on_timeout,
              py::object progress, const std::string& cid) {
             const auto options = wait_options(timeout, cancel_on_timeout, progress, cid);
-            py::gil_scoped_release release;
+            InterruptibleCall call;
             return c.wait_for_update(pipeline_id, update_id, options).dump();
           },
           py::arg("pipeline_id"), py::arg("update_id"), py::arg("timeout"),
@@ -308,14 +308,14 @@ void bind_databricks(py::module_& m) {
       .def(
           "list_catalogs",
           [](const DatabricksClient& c, const std::string& cid) {
-            py::gil_scoped_release release;
+            InterruptibleCall call;
             return c.list_catalogs(cid).dump();
           },
           py::arg("correlation_id"))
       .def(
           "list_schemas",
           [](const DatabricksClient& c, const std::string& catalog, const std::string& cid) {
-            py::gil_scoped_release release;
+            InterruptibleCall call;
             return c.list_schemas(catalog, cid).dump();
           },
           py::arg("catalog"), py::arg("correlation_id"))
@@ -323,14 +323,14 @@ void bind_databricks(py::module_& m) {
           "list_tables",
           [](const DatabricksClient& c, const std::string& catalog, const std::string& schema,
              const std::string& cid) {
-            py::gil_scoped_release release;
+            InterruptibleCall call;
             return c.list_tables(catalog, schema, cid).dump();
           },
           py::arg("catalog"), py::arg("schema"), py::arg("correlation_id"))
       .def(
           "get_table",
           [](const DatabricksClient& c, const std::string& full_name, const std::string& cid) {
-            py::gil_scoped_release release;
+            InterruptibleCall call;
             return c.get_table(full_name, cid).dump();
           },
           py::arg("full_name"), py::arg("correlation_id"))
@@ -340,7 +340,7 @@ void bind_databricks(py::module_& m) {
              double timeout, std::string task_id, std::string correlation_id) {
             CommandResult out;
             {
-              py::gil_scoped_release release;
+              InterruptibleCall call;
               out = c.run_python(
                   PythonCommand{code, std::move(cluster_id), milliseconds_of(timeout, "timeout"),
                                 std::move(task_id), std::move(correlation_id)},
@@ -390,7 +390,7 @@ void bind_databricks(py::module_& m) {
                          p.chunk_count);
               };
             }
-            py::gil_scoped_release release;
+            InterruptibleCall call;
             return c.sql(s, report, interrupt_check());
           },
           py::arg("statement"), py::arg("parameters"), py::arg("warehouse_id"), py::arg("catalog"),

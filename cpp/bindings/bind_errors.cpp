@@ -151,6 +151,11 @@ void bind_errors(py::module_& m) {
       // A call cancelled by Ctrl-C: the KeyboardInterrupt its cancel check found is pending.
       if (error.code() == ErrorCode::cancelled && PyErr_Occurred() != nullptr) return;
       set_python_error(error);
+    } catch (const nlohmann::json::exception& error) {
+      // a service's answer of an unexpected shape, read past a client's own checks
+      set_python_error(RemoteError(
+          std::string("a service answered with JSON of an unexpected shape: ") + error.what(),
+          {{"code", "malformed_response"}}));
     }
   });
 

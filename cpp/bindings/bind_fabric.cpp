@@ -67,14 +67,14 @@ void bind_fabric(py::module_& m) {
       .def(
           "list_items",
           [](const FabricClient& c, const std::string& type, const std::string& cid) {
-            py::gil_scoped_release release;
+            InterruptibleCall call;
             return c.list_items(type, cid).dump();
           },
           py::arg("type"), py::arg("correlation_id"))
       .def(
           "get_item",
           [](const FabricClient& c, const std::string& item_id, const std::string& cid) {
-            py::gil_scoped_release release;
+            InterruptibleCall call;
             return c.get_item(item_id, cid).dump();
           },
           py::arg("item_id"), py::arg("correlation_id"))
@@ -82,29 +82,27 @@ void bind_fabric(py::module_& m) {
           "create_item",
           [](const FabricClient& c, std::string display_name, std::string type,
              std::string description, std::optional<std::string> definition_format,
-             const Parts& parts, bool reuse_existing, bool replace_definition, std::string task_id,
-             std::string cid) {
+             const Parts& parts, bool reuse_existing, std::string task_id, std::string cid) {
             ItemRequest request;
             request.display_name = std::move(display_name);
             request.type = std::move(type);
             request.description = std::move(description);
             if (definition_format) request.definition = definition_of(*definition_format, parts);
             request.reuse_existing = reuse_existing;
-            request.replace_definition = replace_definition;
             request.task_id = std::move(task_id);
             request.correlation_id = std::move(cid);
-            py::gil_scoped_release release;
+            InterruptibleCall call;
             return c.create_item(request, interrupt_check()).dump();
           },
           py::arg("display_name"), py::arg("type"), py::arg("description"),
           py::arg("definition_format"), py::arg("parts"), py::arg("reuse_existing"),
-          py::arg("replace_definition"), py::arg("task_id"), py::arg("correlation_id"))
+          py::arg("task_id"), py::arg("correlation_id"))
       .def(
           "update_definition",
           [](const FabricClient& c, const std::string& item_id, std::string format,
              const Parts& parts, const std::string& cid) {
             const auto definition = definition_of(std::move(format), parts);
-            py::gil_scoped_release release;
+            InterruptibleCall call;
             c.update_definition(item_id, definition, cid, interrupt_check());
           },
           py::arg("item_id"), py::arg("format"), py::arg("parts"), py::arg("correlation_id"))
@@ -114,7 +112,7 @@ void bind_fabric(py::module_& m) {
              const std::string& cid) {
             ItemDefinition definition;
             {
-              py::gil_scoped_release release;
+              InterruptibleCall call;
               definition = c.get_definition(item_id, format, cid, interrupt_check());
             }
             py::list parts;
@@ -127,18 +125,18 @@ void bind_fabric(py::module_& m) {
       .def(
           "delete_item",
           [](const FabricClient& c, const std::string& item_id, const std::string& cid) {
-            py::gil_scoped_release release;
+            InterruptibleCall call;
             c.delete_item(item_id, cid);
           },
           py::arg("item_id"), py::arg("correlation_id"))
       .def(
-          "run_job",
+          "start_job",
           [](const FabricClient& c, const std::string& item_id, const std::string& job_type,
              const std::string& execution_data, const std::string& task_id,
              const std::string& cid) {
             const auto data = json_of(execution_data, "the execution data");
-            py::gil_scoped_release release;
-            const JobStart start = c.run_job(item_id, job_type, data, task_id, cid);
+            InterruptibleCall call;
+            const JobStart start = c.start_job(item_id, job_type, data, task_id, cid);
             return std::make_pair(start.job_instance_id,
                                   static_cast<double>(start.first_poll.count()) / 1000.0);
           },
@@ -148,14 +146,14 @@ void bind_fabric(py::module_& m) {
           "get_job_instance",
           [](const FabricClient& c, const std::string& item_id, const std::string& instance_id,
              const std::string& cid) {
-            py::gil_scoped_release release;
+            InterruptibleCall call;
             return c.get_job_instance(item_id, instance_id, cid).dump();
           },
           py::arg("item_id"), py::arg("instance_id"), py::arg("correlation_id"))
       .def(
           "list_job_instances",
           [](const FabricClient& c, const std::string& item_id, const std::string& cid) {
-            py::gil_scoped_release release;
+            InterruptibleCall call;
             return c.list_job_instances(item_id, cid).dump();
           },
           py::arg("item_id"), py::arg("correlation_id"))
@@ -163,7 +161,7 @@ void bind_fabric(py::module_& m) {
           "cancel_job",
           [](const FabricClient& c, const std::string& item_id, const std::string& instance_id,
              const std::string& cid) {
-            py::gil_scoped_release release;
+            InterruptibleCall call;
             c.cancel_job(item_id, instance_id, cid);
           },
           py::arg("item_id"), py::arg("instance_id"), py::arg("correlation_id"))
@@ -175,7 +173,7 @@ void bind_fabric(py::module_& m) {
             const auto options = wait_options(timeout, cancel_on_timeout, progress, cid);
             const auto first = std::chrono::milliseconds(
                 static_cast<std::int64_t>(std::max(0.0, first_poll) * 1000));
-            py::gil_scoped_release release;
+            InterruptibleCall call;
             return c.wait_for_job(item_id, instance_id, options, first).dump();
           },
           py::arg("item_id"), py::arg("instance_id"), py::arg("timeout"),
@@ -198,7 +196,7 @@ void bind_fabric(py::module_& m) {
             run.wait = wait_options(timeout, true, progress, cid);
             JobResult result;
             {
-              py::gil_scoped_release release;
+              InterruptibleCall call;
               result = c.run_notebook(run);
             }
             py::dict out;
@@ -215,21 +213,21 @@ void bind_fabric(py::module_& m) {
       .def(
           "list_lakehouses",
           [](const FabricClient& c, const std::string& cid) {
-            py::gil_scoped_release release;
+            InterruptibleCall call;
             return c.list_lakehouses(cid).dump();
           },
           py::arg("correlation_id"))
       .def(
           "get_lakehouse",
           [](const FabricClient& c, const std::string& lakehouse_id, const std::string& cid) {
-            py::gil_scoped_release release;
+            InterruptibleCall call;
             return c.get_lakehouse(lakehouse_id, cid).dump();
           },
           py::arg("lakehouse_id"), py::arg("correlation_id"))
       .def(
           "list_tables",
           [](const FabricClient& c, const std::string& lakehouse_id, const std::string& cid) {
-            py::gil_scoped_release release;
+            InterruptibleCall call;
             return c.list_tables(lakehouse_id, cid).dump();
           },
           py::arg("lakehouse_id"), py::arg("correlation_id"));

@@ -82,6 +82,9 @@ void bind_logging(py::module_& m) {
         log::set_callback([shared](const log::Record& record) {
           if (!Py_IsInitialized()) return;
           py::gil_scoped_acquire gil;
+          // a record logged while a KeyboardInterrupt is pending (a call being cancelled)
+          // must not see it, nor consume it
+          py::error_scope pending;
           try {
             (*shared)(static_cast<int>(record.level), std::string(record.logger),
                       std::string(record.event), std::string(record.correlation_id),

@@ -19,6 +19,17 @@ namespace aadap::bindings {
 /// then raises the KeyboardInterrupt, see bind_errors.cpp).
 platforms::CancelCheck interrupt_check();
 
+/// Held for the length of a blocking call: the GIL released, and Ctrl-C cancelling every
+/// request and wait inside the call that was given no cancel check of its own.
+class InterruptibleCall {
+ public:
+  InterruptibleCall() : check_(interrupt_check()) {}
+
+ private:
+  platforms::ScopedCancelCheck check_;  // installed first, removed last (with the GIL held)
+  pybind11::gil_scoped_release release_;
+};
+
 /// A positive number of seconds (at most 1e7) as milliseconds; InvalidArgumentError naming
 /// `what` otherwise.
 std::chrono::milliseconds milliseconds_of(double seconds, const char* what);

@@ -798,7 +798,6 @@ class FabricCore:
         definition_format: str | None,
         parts: list[tuple[str, bytes]],
         reuse_existing: bool,
-        replace_definition: bool,
         task_id: str,
         correlation_id: str,
     ) -> str: ...
@@ -809,7 +808,7 @@ class FabricCore:
         self, item_id: str, format: str, correlation_id: str
     ) -> tuple[str, list[tuple[str, bytes]]]: ...
     def delete_item(self, item_id: str, correlation_id: str) -> None: ...
-    def run_job(
+    def start_job(
         self,
         item_id: str,
         job_type: str,

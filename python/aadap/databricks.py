@@ -520,7 +520,9 @@ class Databricks:
         """Waits until the update is COMPLETED, FAILED or CANCELED and returns it. With
         ``raise_on_failure`` a FAILED or CANCELED update raises RemoteError (``code`` its
         state); ``timeout`` raises PlatformTimeoutError (the pipeline stopped when
-        ``cancel_on_timeout``); Ctrl-C stops the pipeline. ``progress`` gets each update seen."""
+        ``cancel_on_timeout``); Ctrl-C stops the pipeline — in both cases only while this
+        update is still the pipeline's latest (a newer one is someone else's). ``progress``
+        gets each update seen."""
         report = None if progress is None else (lambda text: progress(json.loads(text)))
         answer = self._core.wait_for_update(
             pipeline_id, update_id, timeout, cancel_on_timeout, report, _correlation())  # fmt: skip

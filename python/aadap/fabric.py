@@ -16,9 +16,10 @@ and ``requestId`` (``.request_id``).
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -118,24 +119,29 @@ def _parts(parts: Mapping[str, str | bytes]) -> list[tuple[str, bytes]]:
     return out
 
 
-def _job_progress(progress: JobProgress | bool | None, what: str) -> Callable[[str], None] | None:
-    """A callback of the core's waits (JSON text of each job instance seen)."""
+@contextlib.contextmanager
+def _job_progress(
+    progress: JobProgress | bool | None, what: str
+) -> Iterator[Callable[[str], None] | None]:
+    """A callback for the core's waits (the JSON text of each job instance seen); a tqdm bar
+    for ``progress=True``, closed however the wait ends."""
     if progress is None or progress is False:
-        return None
-    if progress is True:
+        yield None
+    elif progress is True:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=None, desc=what, bar_format="{desc} [{elapsed}]")
 
         def show(text: str) -> None:
-            status = json.loads(text).get("status", "")
-            bar.set_description(f"{what}: {status}")
-            if status in ("Completed", "Failed", "Cancelled", "Deduped"):
-                bar.close()
+            bar.set_description(f"{what}: {json.loads(text).get('status', '')}")
 
-        return show
-    callback = progress
-    return lambda text: callback(json.loads(text))
+        try:
+            yield show
+        finally:
+            bar.close()
+    else:
+        callback = progress
+        yield lambda text: callback(json.loads(text))
 
 
 class Fabric:
@@ -273,7 +279,7 @@ class Fabric:
         parts = _parts(definition or {})
         return dict(json.loads(self._core.create_item(
             display_name, type, description, None if definition is None else definition_format,
-            parts, reuse_existing, True, task_id or "", _correlation())))  # fmt: skip
+            parts, reuse_existing, task_id or "", _correlation())))  # fmt: skip
 
     def update_definition(
         self, item_id: str, definition: Mapping[str, str | bytes], *, format: str = ""
@@ -302,7 +308,7 @@ class Fabric:
     ) -> str:
         """Starts a job (``"RunNotebook"``, ``"Pipeline"``, ``"sparkjob"``, ...) on an item and
         returns its job instance id; recorded as a resource of ``task_id``."""
-        instance_id, _first_poll = self._core.run_job(
+        instance_id, _first_poll = self._core.start_job(
             item_id, job_type, json.dumps(dict(execution_data or {})), task_id or "",
             _correlation())  # fmt: skip
         return str(instance_id)
@@ -321,12 +327,12 @@ class Fabric:
         """Starts a job and waits for its end (first poll after the service's Retry-After);
         the timeout and Ctrl-C cancel it. Failed, Cancelled or Deduped raise RemoteError
         (``code``: failureReason's errorCode) unless ``raise_on_failure=False``."""
-        cid = _correlation()
-        instance_id, first_poll = self._core.run_job(
-            item_id, job_type, json.dumps(dict(execution_data or {})), task_id or "", cid
-        )
-        report = _job_progress(progress, job_type)
-        text = self._core.wait_for_job(item_id, instance_id, timeout, True, report, first_poll, cid)
+        cid, data = _correlation(), json.dumps(dict(execution_data or {}))
+        with _job_progress(progress, job_type) as report:  # before the job exists: it may fail
+            instance_id, first_poll = self._core.start_job(item_id, job_type, data, task_id or "",
+                                                           cid)  # fmt: skip
+            text = self._core.wait_for_job(item_id, instance_id, timeout, True, report,
+                                           first_poll, cid)  # fmt: skip
         return self._job(item_id, instance_id, text, raise_on_failure)
 
     def get_job_instance(self, item_id: str, instance_id: str) -> dict[str, Any]:
@@ -356,9 +362,9 @@ class Fabric:
         """Polls a job instance (at the service's Retry-After) until Completed, Failed,
         Cancelled or Deduped. Ctrl-C cancels the job; the timeout raises PlatformTimeoutError
         and cancels it only with ``cancel_on_timeout``."""
-        report, cid = _job_progress(progress, "job"), _correlation()
-        text = self._core.wait_for_job(item_id, instance_id, timeout, cancel_on_timeout, report,
-                                       0.0, cid)  # fmt: skip
+        with _job_progress(progress, "job") as report:
+            text = self._core.wait_for_job(item_id, instance_id, timeout, cancel_on_timeout,
+                                           report, 0.0, _correlation())  # fmt: skip
         return self._job(item_id, instance_id, text, raise_on_failure)
 
     def _job(self, item_id: str, instance_id: str, text: str, raise_on_failure: bool) -> FabricJob:
@@ -387,18 +393,24 @@ class Fabric:
     ) -> FabricJob:
         """Runs ``code`` as a notebook job: the code goes into an ipynb notebook named after
         its content (``aadap-<digest>-<language>``, reused by later runs of the same code) or
-        ``notebook_name`` (created, or updated with this code), which runs with ``parameters``
+        ``notebook_name``; a reused notebook gets this content again (whoever edited it since,
+        the code that runs is yours). It runs with ``parameters``
         (str, int, float or bool values, declared in a ``parameters`` cell) and the default
-        lakehouse (``lakehouse_id`` or the configured one). Returns the finished job with the
+        lakehouse (``lakehouse_id`` or the configured one, bound in the notebook's metadata;
+        ``configuration`` is the run's Spark configuration, e.g. ``{"conf": {...}}``). A
+        notebook given by name should not be shared by concurrent runs of different code: each
+        run replaces its content. The create or update of the notebook may take up to the
+        client's ``operation_timeout`` on top of ``timeout``. Returns the finished job with the
         notebook's exit value; Failed, Cancelled or Deduped raise RemoteError (``code``:
         failureReason's errorCode, the message its message); the timeout raises
         PlatformTimeoutError and Ctrl-C KeyboardInterrupt — the job cancelled in both."""
         if not isinstance(code, str):
             raise _core.InvalidTypeError("the notebook code is a str")
-        raw = self._core.run_notebook(
-            code, language, _parameters(parameters), notebook_name or "", lakehouse_id or "",
-            json.dumps(dict(configuration or {})), task_id or "", timeout,
-            _job_progress(progress, "notebook"), _correlation())  # fmt: skip
+        with _job_progress(progress, "notebook") as report:
+            raw = self._core.run_notebook(
+                code, language, _parameters(parameters), notebook_name or "", lakehouse_id or "",
+                json.dumps(dict(configuration or {})), task_id or "", timeout, report,
+                _correlation())  # fmt: skip
         return FabricJob(raw["item_id"], raw["job_instance_id"], raw["status"],
                          raw["exit_value"], json.loads(raw["instance_json"]))  # fmt: skip
 
@@ -417,7 +429,9 @@ class Fabric:
                                  progress=progress, task_id=task_id)  # fmt: skip
 
     async def arun_notebook(self, code: str, **kwargs: Any) -> FabricJob:
-        """:meth:`run_notebook` on a worker thread (the C++ call releases the GIL)."""
+        """:meth:`run_notebook` on a worker thread (the C++ call releases the GIL). Cancelling
+        the awaiting task does not reach the worker thread: the job runs on until it ends or
+        its ``timeout`` (which cancels it) — give a timeout that suits."""
         import asyncio
 
         return await asyncio.to_thread(self.run_notebook, code, **kwargs)

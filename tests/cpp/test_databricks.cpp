@@ -438,18 +438,28 @@ TEST(DatabricksPipelines, WaitsForTheUpdateAndStopsThePipelineAtTheDeadline) {
   EXPECT_EQ(time.sleeps().size(), 2u);
   EXPECT_EQ(time.sleeps()[0], std::chrono::seconds(1));
 
-  ScriptedServer slow({ok(R"({"update":{"update_id":"u-2","state":"RUNNING"}})")});
+  // one answer for the update's polls and the pipeline's (its latest update is u-2)
+  ScriptedServer slow({ok(
+      R"({"update":{"update_id":"u-2","state":"RUNNING"},"latest_updates":[{"update_id":"u-2"}]})")});
   auto s = client_of(slow, time);
   wait.timeout = std::chrono::seconds(30);
   wait.cancel_on_timeout = true;
   EXPECT_THROW(s.wait_for_update("p-1", "u-2", wait), PlatformTimeoutError);
   EXPECT_EQ(paths(slow).back(), "/api/2.0/pipelines/p-1/stop");
 
-  ScriptedServer cancelled({ok(R"({"update":{"update_id":"u-3","state":"RUNNING"}})")});
+  ScriptedServer cancelled({ok(
+      R"({"update":{"update_id":"u-3","state":"RUNNING"},"latest_updates":[{"update_id":"u-3"}]})")});
   auto x = client_of(cancelled, time);
   wait.cancelled = [] { return true; };
   EXPECT_THROW(x.wait_for_update("p-1", "u-3", wait), CancelledError);
   EXPECT_EQ(paths(cancelled).back(), "/api/2.0/pipelines/p-1/stop");
+
+  // someone else's newer update is not stopped
+  ScriptedServer newer({ok(
+      R"({"update":{"update_id":"u-4","state":"RUNNING"},"latest_updates":[{"update_id":"u-9"}]})")});
+  auto n = client_of(newer, time);
+  EXPECT_THROW(n.wait_for_update("p-1", "u-4", wait), CancelledError);
+  EXPECT_EQ(paths(newer).back(), "/api/2.0/pipelines/p-1");
 }
 
 TEST(DatabricksCatalog, FollowsEmptyPagesUntilTheTokenIsGoneAndRefusesARepeatedToken) {

@@ -476,13 +476,13 @@ TEST(FabricItems, AnExistingItemIsReusedWhenAsked) {
         "{\"cells\":[]}");
     EXPECT_TRUE(h.recorder->events().empty());  // not created for the task
   }
-  // reused as it is
+  // reused as it is when no definition is given
   {
     Harness h;
     h.script({fabric_failure(400, in_use, "in use"), ok(listing)});
     auto request = notebook_request("nb");
     request.reuse_existing = true;
-    request.replace_definition = false;
+    request.definition.reset();
     EXPECT_EQ(h.client().create_item(request)["id"], "nb-7");
     EXPECT_EQ(h.lines(), (Lines{line("POST", kItems), line("GET", kItems + "?type=Notebook")}));
   }
@@ -671,7 +671,7 @@ TEST(FabricCalls, A429IsWaitedForThenSucceeds) {
   EXPECT_EQ(h.sleeps(), (Sleeps{seconds(55), seconds(55)}));
   // so is a job run
   h.script({throttled, answer(202, "", {{"Location", h.url(kItems + "/i1/jobs/instances/j1")}})});
-  EXPECT_EQ(h.client().run_job("i1", "RunNotebook", json::object()).job_instance_id, "j1");
+  EXPECT_EQ(h.client().start_job("i1", "RunNotebook", json::object()).job_instance_id, "j1");
   EXPECT_EQ(h.sleeps().size(), 3u);
 }
 
@@ -799,7 +799,7 @@ TEST(FabricJobs, RunJobReadsTheInstanceIdFromLocation) {
       202, "",
       {{"Location", h.url(kItems + "/item-1/jobs/instances/job-1")}, {"Retry-After", "60"}})});
   const json data = {{"parameters", {{"p1", {{"value", "x"}, {"type", "string"}}}}}};
-  const JobStart start = h.client().run_job("item-1", "RunNotebook", data, "task-1");
+  const JobStart start = h.client().start_job("item-1", "RunNotebook", data, "task-1");
   EXPECT_EQ(start.job_instance_id, "job-1");
   EXPECT_EQ(start.first_poll, seconds(60));
   EXPECT_EQ(h.lines(),
@@ -815,7 +815,7 @@ TEST(FabricJobs, RunJobReadsTheInstanceIdFromLocation) {
                    {{"Location",
                      "https://api.fabric.microsoft.com/v1/workspaces/ws-1/items/item-1/"
                      "jobs/instances/job-2?beta=false"}})});
-  const JobStart second = h.client().run_job("item-1", "Pipeline", json::object());
+  const JobStart second = h.client().start_job("item-1", "Pipeline", json::object());
   EXPECT_EQ(second.job_instance_id, "job-2");
   EXPECT_EQ(second.first_poll, seconds(0));
   EXPECT_EQ(body_of(h.requests().back()), "");
@@ -826,7 +826,7 @@ TEST(FabricJobs, RunJobReadsTheInstanceIdFromLocation) {
     h.script({location.empty() ? answer(202, "")
                                : answer(202, "", {{"Location", location}, {"Retry-After", "60"}})});
     try {
-      h.client().run_job("item-1", "Execute", json::object());
+      h.client().start_job("item-1", "Execute", json::object());
       FAIL() << "accepted Location '" << location << "'";
     } catch (const RemoteError& e) {
       EXPECT_EQ(e.details().at("code"), "malformed_response");
@@ -835,9 +835,9 @@ TEST(FabricJobs, RunJobReadsTheInstanceIdFromLocation) {
   // a start is not repeated after an unclear failure
   h.script({fabric_failure(500, "InternalError", "boom")});
   const auto before = h.lines().size();
-  EXPECT_THROW(h.client().run_job("item-1", "RunNotebook", json::object()), RemoteError);
+  EXPECT_THROW(h.client().start_job("item-1", "RunNotebook", json::object()), RemoteError);
   EXPECT_EQ(h.lines().size(), before + 1);
-  EXPECT_THROW(h.client().run_job("item-1", "", json::object()), InvalidArgumentError);
+  EXPECT_THROW(h.client().start_job("item-1", "", json::object()), InvalidArgumentError);
 }
 
 TEST(FabricJobs, WaitForJobHonoursFirstPollAndRetryAfter) {
@@ -1103,8 +1103,8 @@ TEST(FabricRunNotebook, CreatesRunsWaitsAndReadsTheExitValue) {
   // the run: parameter values and the default lakehouse
   const json started = json_body(h.requests().at(1));
   EXPECT_EQ(started["executionData"]["parameters"], run.parameters);
-  EXPECT_EQ(started["executionData"]["configuration"]["defaultLakehouse"],
-            (json{{"id", "lh-1"}, {"workspaceId", "ws-1"}}));
+  // the default lakehouse is bound in the notebook's metadata, not the run's configuration
+  EXPECT_FALSE(started["executionData"].contains("configuration"));
 
   // recorded: the execution, the notebook, the job
   const auto events = h.recorder->events();

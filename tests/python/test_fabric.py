@@ -101,13 +101,14 @@ def test_a_notebook_runs_and_returns_its_exit_value(fabric: FakeFabric, entra: F
         "full": {"value": True, "type": "bool"},
         "ratio": {"value": 0.5, "type": "float"},
     }
-    assert job.execution_data["configuration"]["defaultLakehouse"]["id"] == lake.id
+    assert "configuration" not in job.execution_data  # the lakehouse is bound in the notebook
     code = fabric.notebook_code(run.item_id)
     assert code.language == "python"
     # declared with neutral values (a run passes the real ones), sorted by name
     assert code.code_cells[0].splitlines() == ["full = False", 'label = ""', "ratio = 0.0",
                                                "rows = 0"]  # fmt: skip
     assert code.lakehouse is not None
+    assert code.lakehouse["default_lakehouse"] == lake.id
     # the Retry-After of the 202 waited for before the first poll, then the GETs'
     assert time_.sleeps[-len(seen) :] == [1.0] * len(seen)
 
@@ -203,8 +204,14 @@ def test_ctrl_c_cancels_the_notebook_job(fabric: FakeFabric, entra: FakeEntra) -
     timer = threading.Timer(1.5, _thread.interrupt_main)
     started = time.monotonic()
     timer.start()
-    with pytest.raises(KeyboardInterrupt):
-        c.run_notebook("print('forever')", timeout=300)
+    # the cancel is throttled once: its retry is logged (to Python) while the interrupt waits
+    fabric.throttle_next(1, retry_after=0.1, path="/cancel")
+    aadap.route_logs_to_python()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            c.run_notebook("print('forever')", timeout=300)
+    finally:
+        aadap.route_logs_to_python(False)
     timer.join()
     assert time.monotonic() - started < 10
     assert [job.status for job in fabric.jobs()] == ["Cancelled"]
@@ -299,3 +306,40 @@ def test_a_failed_operation_and_a_timed_out_run(fabric: FakeFabric, entra: FakeE
     with pytest.raises(aadap.PlatformTimeoutError, match="was still"):
         c.run_notebook("print('slow')", timeout=60)
     assert [job.status for job in fabric.jobs()] == ["Cancelled"]  # never left behind
+
+
+def test_an_error_of_the_progress_callback_cancels_the_run(
+    fabric: FakeFabric, entra: FakeEntra
+) -> None:
+    engine = aadap.Engine.open("sqlite:///:memory:")
+    task = engine.create_task("Callback bug", platform="fabric")
+    c = client(fabric, entra, engine=engine)
+    fabric.job_polls = 5
+
+    def broken(_instance: dict[str, Any]) -> None:
+        raise ValueError("a bug in the caller's callback")
+
+    with pytest.raises(ValueError, match="callback"):
+        c.run_notebook("print('watched')", progress=broken, task_id=task.id)
+    assert [job.status for job in fabric.jobs()] == ["Cancelled"]  # not left running
+    assert [e.status for e in engine.executions(task.id)] == ["FAILED"]  # not left RUNNING
+
+
+def test_ctrl_c_interrupts_any_call_waiting_on_retries(
+    fabric: FakeFabric, entra: FakeEntra
+) -> None:
+    import _thread
+
+    c = aadap.Fabric(
+        fabric.workspace_id, tenant_id=entra.tenant, client_id="fabric-app",
+        client_secret=SECRET, authority=entra.authority, api_base=fabric.api_url,
+        ca_bundle=str(fabric.ca_path),
+    )  # fmt: skip
+    fabric.throttle_next(3, retry_after=60, path="/items")  # minutes of waiting
+    timer = threading.Timer(0.5, _thread.interrupt_main)
+    started = time.monotonic()
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        c.list_items()
+    timer.join()
+    assert time.monotonic() - started < 5

@@ -3,6 +3,7 @@
 #include "aadap/core/errors.hpp"
 #include "aadap/core/logging.hpp"
 #include "aadap/core/redaction.hpp"
+#include "aadap/platforms/execution_record.hpp"
 #include "aadap/platforms/service_error.hpp"
 
 #include <algorithm>
@@ -200,7 +201,13 @@ json DatabricksClient::call(const std::string& method, const std::string& path, 
                             const CancelCheck& cancelled) const {
   const std::string text = call_text(method, path, body, correlation_id, retriable, cancelled);
   if (text.empty()) return json::object();
-  return parse_service_json(text, kService, method + " " + path, 200);
+  json answer = parse_service_json(text, kService, method + " " + path, 200);
+  if (!answer.is_object()) {
+    throw RemoteError(
+        "Databricks answered the " + method + " " + path + " with JSON that is not an object",
+        {{"code", "malformed_response"}, {"service", kService}});
+  }
+  return answer;
 }
 
 json DatabricksClient::list_pages(const std::string& path, const char* key,
@@ -217,8 +224,9 @@ json DatabricksClient::list_pages(const std::string& path, const char* key,
       for (const auto& item : *found) items.push_back(item);
     }
     const auto next = page.find("next_page_token");
+    const auto more = page.find("has_more");  // jobs say has_more; other lists only the token
     if (next == page.end() || !next->is_string() || next->empty() ||
-        !page.value("has_more", true)) {
+        (more != page.end() && more->is_boolean() && !more->get<bool>())) {
       return items;
     }
     if (!seen.insert(next->get<std::string>()).second) {  // going round in circles
@@ -444,40 +452,35 @@ SqlStatementResult DatabricksClient::sql(const SqlStatement& s, const SqlProgres
                                  p.name.substr(0, 40) + "')");
     }
   }
-  std::string execution;
-  if (recorder_ && !s.task_id.empty()) {
-    execution = recorder_->start_execution(
-        s.task_id, "databricks",
-        json{{"host", config_.auth.host},
-             {"warehouse_id", s.warehouse_id.empty() ? config_.warehouse_id : s.warehouse_id},
-             {"statement", s.statement.substr(0, 2000)}}
-            .dump(),
-        s.correlation_id);
-  }
-  const auto finish = [&](const char* status, const std::string& output, const std::string& error,
-                          const std::string& statement_id) {
-    if (execution.empty()) return;
-    recorder_->finish_execution(execution, status, output, error,
-                                json{{"statement_id", statement_id}}.dump(), s.correlation_id);
-  };
+  ExecutionRecord record(
+      recorder_, s.task_id, "databricks",
+      json{{"host", config_.auth.host},
+           {"warehouse_id", s.warehouse_id.empty() ? config_.warehouse_id : s.warehouse_id},
+           {"statement", s.statement.substr(0, 2000)}}
+          .dump(),
+      s.correlation_id);
   std::string statement_id;
+  const auto ids = [&] { return json{{"statement_id", statement_id}}.dump(); };
   try {
     auto out = run(s, progress, cancelled, statement_id);
-    finish("SUCCESS", json{{"rows", out.table.row_count()}, {"truncated", out.truncated}}.dump(),
-           "", statement_id);
+    record.succeed(json{{"rows", out.table.row_count()}, {"truncated", out.truncated}}.dump(),
+                   ids());
     logger().info("databricks.statement_succeeded", s.correlation_id,
                   log::kv("statement_id", statement_id), log::kv("rows", out.table.row_count()));
     return out;
   } catch (const CancelledError& error) {
     if (!statement_id.empty()) cancel_statement(statement_id, s.correlation_id);
-    finish("CANCELLED", "", error.what(), statement_id);
+    record.fail(error.what(), true, ids());
     throw;
   } catch (const PlatformTimeoutError& error) {
     if (!statement_id.empty()) cancel_statement(statement_id, s.correlation_id);
-    finish("FAILED", "", error.what(), statement_id);
+    record.fail(error.what(), false, ids());
     throw;
   } catch (const Error& error) {
-    finish("FAILED", "", error.what(), statement_id);
+    record.fail(error.what(), false, ids());
+    throw;
+  } catch (...) {  // e.g. a progress callback's own error: the statement is not left running
+    if (!statement_id.empty()) cancel_statement(statement_id, s.correlation_id);
     throw;
   }
 }

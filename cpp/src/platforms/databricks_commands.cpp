@@ -3,6 +3,7 @@
 #include "aadap/core/logging.hpp"
 #include "aadap/core/redaction.hpp"
 #include "aadap/platforms/databricks.hpp"
+#include "aadap/platforms/execution_record.hpp"
 
 #include <algorithm>
 
@@ -52,26 +53,19 @@ CommandResult DatabricksClient::run_python(const PythonCommand& command,
   if (command.code.find_first_not_of(" \t\r\n") == std::string::npos) {
     throw InvalidArgumentError("the Python code is empty");
   }
-  std::string execution;
-  if (recorder_ && !command.task_id.empty()) {
-    execution = recorder_->start_execution(
-        command.task_id, "databricks",
-        json{{"host", config_.auth.host}, {"cluster_id", cluster}, {"language", "python"}}.dump(),
-        command.correlation_id);
-  }
-  const auto finish = [&](const char* status, const std::string& output, const std::string& error) {
-    if (execution.empty()) return;
-    recorder_->finish_execution(execution, status, output, error, "{}", command.correlation_id);
-  };
+  ExecutionRecord record(
+      recorder_, command.task_id, "databricks",
+      json{{"host", config_.auth.host}, {"cluster_id", cluster}, {"language", "python"}}.dump(),
+      command.correlation_id);
   try {
     auto result = execute_python(command, cluster, cancelled);
-    finish("SUCCESS", json{{"result_type", result.result_type}}.dump(), "");
+    record.succeed(json{{"result_type", result.result_type}}.dump());
     return result;
   } catch (const CancelledError& error) {
-    finish("CANCELLED", "", error.what());
+    record.fail(error.what(), true);
     throw;
   } catch (const Error& error) {
-    finish("FAILED", "", error.what());
+    record.fail(error.what());
     throw;
   }
 }

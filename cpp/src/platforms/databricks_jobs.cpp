@@ -107,7 +107,7 @@ json DatabricksClient::wait_for_run(std::int64_t run_id, const WaitOptions& opti
         return PollAnswer{std::move(run), std::move(state), std::nullopt};
       },
       {"TERMINATED", "SKIPPED", "INTERNAL_ERROR"}, [&] { cancel_run(run_id, cid); }, schedule,
-      options);
+      options, json{{"run_id", run_id}});
 }
 
 }  // namespace aadap::platforms

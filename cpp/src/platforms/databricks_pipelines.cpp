@@ -1,6 +1,8 @@
 // DatabricksClient's pipelines: the Pipelines API 2.0 (cloud-apis.md B7).
 #include "aadap/core/errors.hpp"
+#include "aadap/core/logging.hpp"
 #include "aadap/platforms/databricks.hpp"
+#include "aadap/platforms/json_fields.hpp"
 #include "aadap/platforms/polling.hpp"
 
 namespace aadap::platforms {
@@ -8,6 +10,11 @@ namespace aadap::platforms {
 namespace {
 
 using nlohmann::json;
+
+const log::Logger& logger() {
+  static const log::Logger instance("aadap.platforms.databricks");
+  return instance;
+}
 
 constexpr const char* kPipelines = "/api/2.0/pipelines";
 
@@ -75,6 +82,22 @@ void DatabricksClient::stop_pipeline(const std::string& pipeline_id, const std::
   call("POST", pipeline_path(pipeline_id) + "/stop", json(), cid, true);  // stopping is idempotent
 }
 
+void DatabricksClient::stop_if_latest(const std::string& pipeline_id, const std::string& update_id,
+                                      const std::string& cid) const {
+  // a pipeline runs one update at a time, newest first in latest_updates: once ours is not
+  // the newest, the running one is someone else's and is not ours to stop
+  const json pipeline = get_pipeline(pipeline_id, cid);
+  const auto latest = pipeline.find("latest_updates");
+  if (latest != pipeline.end() && latest->is_array() && !latest->empty() &&
+      string_field(latest->front(), "update_id") == update_id) {
+    stop_pipeline(pipeline_id, cid);
+    return;
+  }
+  logger().info("databricks.pipeline_not_stopped", cid, log::kv("pipeline_id", pipeline_id),
+                log::kv("update_id", update_id),
+                log::kv("why", "a newer update is the pipeline's latest"));
+}
+
 json DatabricksClient::wait_for_update(const std::string& pipeline_id, const std::string& update_id,
                                        const WaitOptions& options) const {
   const std::string& cid = options.correlation_id;
@@ -82,11 +105,11 @@ json DatabricksClient::wait_for_update(const std::string& pipeline_id, const std
       *clock_, sleeper_, "update " + update_id + " of pipeline " + pipeline_id,
       [&] {
         json update = get_update(pipeline_id, update_id, cid);
-        std::string state = update.value("state", "");
+        std::string state = string_field(update, "state");
         return PollAnswer{std::move(update), std::move(state), std::nullopt};
       },
-      {"COMPLETED", "FAILED", "CANCELED"}, [&] { stop_pipeline(pipeline_id, cid); }, PollSchedule{},
-      options);
+      {"COMPLETED", "FAILED", "CANCELED"}, [&] { stop_if_latest(pipeline_id, update_id, cid); },
+      PollSchedule{}, options, json{{"pipeline_id", pipeline_id}, {"update_id", update_id}});
 }
 
 }  // namespace aadap::platforms

@@ -68,7 +68,7 @@ void DatabricksClient::import_notebook(const WorkspaceImport& request) const {
   // an overwriting import may be repeated; a first one repeated would find its own notebook
   call("POST", std::string(kWorkspace) + "/import", body, request.correlation_id,
        request.overwrite);
-  if (recorder_ && !request.task_id.empty()) {
+  if (recorder_ && !request.task_id.empty() && request.format != "RAW") {  // RAW: a file
     recorder_->record_resource(
         request.task_id, "databricks", "notebook", request.path,
         json{{"format", request.format}, {"language", request.language}}.dump(),

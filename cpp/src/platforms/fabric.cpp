@@ -1,6 +1,7 @@
 #include "aadap/platforms/fabric.hpp"
 
 #include "aadap/core/errors.hpp"
+#include "aadap/platforms/json_fields.hpp"
 #include "aadap/platforms/service_error.hpp"
 
 #include <set>
@@ -12,11 +13,6 @@ namespace {
 using nlohmann::json;
 
 constexpr const char* kService = "Fabric";
-
-std::string string_of(const json& object, const char* key) {
-  const auto found = object.find(key);
-  return found != object.end() && found->is_string() ? found->get<std::string>() : std::string();
-}
 
 }  // namespace
 
@@ -117,6 +113,10 @@ FabricAnswer FabricClient::call(const std::string& method, const std::string& ta
   answer.headers = std::move(result.response.headers);
   if (result.response.body.find_first_not_of(" \t\r\n") != std::string::npos) {
     answer.body = parse_service_json(result.response.body, kService, action, answer.status);
+    if (!answer.body.is_object()) {
+      throw RemoteError("Fabric answered the " + action + " with JSON that is not an object",
+                        {{"code", "malformed_response"}, {"service", kService}});
+    }
   }
   return answer;
 }
@@ -136,8 +136,8 @@ json FabricClient::list_pages(const std::string& path, const char* key,
                         {{"code", "malformed_response"}, {"service", kService}});
     }
     for (auto& item : *found) items.push_back(std::move(item));
-    const std::string uri = string_of(page.body, "continuationUri");
-    const std::string token = string_of(page.body, "continuationToken");
+    const std::string uri = string_field(page.body, "continuationUri");
+    const std::string token = string_field(page.body, "continuationToken");
     if (uri.empty() && token.empty()) return items;
     // the service's own next-page URL as given; the token encoded once when there is none
     std::string next = !uri.empty() && same_origin(uri)
@@ -156,13 +156,13 @@ FabricError fabric_error(const HttpResponse& response) {
   try {
     const json body = json::parse(response.body);
     if (body.is_object()) {
-      error.code = string_of(body, "errorCode");
-      error.message = string_of(body, "message");
-      error.request_id = string_of(body, "requestId");
+      error.code = string_field(body, "errorCode");
+      error.message = string_field(body, "message");
+      error.request_id = string_field(body, "requestId");
       if (error.code.empty() && body.contains("error") && body["error"].is_object()) {
         // the Azure-style envelope some gateways answer with
-        error.code = string_of(body["error"], "code");
-        error.message = string_of(body["error"], "message");
+        error.code = string_field(body["error"], "code");
+        error.message = string_field(body["error"], "message");
       }
     }
   } catch (const json::exception&) {

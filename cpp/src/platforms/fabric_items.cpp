@@ -2,6 +2,7 @@
 #include "aadap/core/errors.hpp"
 #include "aadap/platforms/base64.hpp"
 #include "aadap/platforms/fabric.hpp"
+#include "aadap/platforms/json_fields.hpp"
 
 namespace aadap::platforms {
 
@@ -49,7 +50,7 @@ std::optional<json> FabricClient::find_item(const std::string& type,
                                             const std::string& display_name,
                                             const std::string& cid) const {
   for (auto& item : list_items(type, cid)) {
-    if (item.value("displayName", "") == display_name) return std::move(item);
+    if (string_field(item, "displayName") == display_name) return std::move(item);
   }
   return std::nullopt;
 }
@@ -74,7 +75,7 @@ json FabricClient::create_item(const ItemRequest& request, const CancelCheck& ca
     if (!request.reuse_existing || !exists) throw;
     auto existing = find_item(request.type, request.display_name, cid);
     if (!existing) throw;  // the name is taken by an item we cannot see
-    if (request.definition && request.replace_definition) {
+    if (request.definition) {
       update_definition(existing->value("id", ""), *request.definition, cid, cancelled);
     }
     return std::move(*existing);
@@ -83,7 +84,7 @@ json FabricClient::create_item(const ItemRequest& request, const CancelCheck& ca
       answer, "creating " + request.type + " '" + request.display_name + "'", true, cid, cancelled);
   if (recorder_ && !request.task_id.empty()) {
     if (const auto type = resource_type_of(request.type)) {
-      recorder_->record_resource(request.task_id, "fabric", *type, item.value("id", ""),
+      recorder_->record_resource(request.task_id, "fabric", *type, string_field(item, "id"),
                                  json{{"workspace_id", config_.workspace_id},
                                       {"display_name", request.display_name},
                                       {"item_type", request.type}}
@@ -122,8 +123,8 @@ ItemDefinition FabricClient::get_definition(const std::string& item_id, const st
   ItemDefinition out;
   out.format = definition->value("format", "");
   for (const auto& part : (*definition)["parts"]) {
-    const std::string path_of = part.value("path", "");
-    auto payload = base64_decode(part.value("payload", ""));
+    const std::string path_of = string_field(part, "path");
+    auto payload = base64_decode(string_field(part, "payload"));
     if (path_of.empty() || !payload) throw malformed("with a part that is not base64");
     out.parts.emplace_back(path_of, std::move(*payload));
   }

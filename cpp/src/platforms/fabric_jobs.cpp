@@ -3,6 +3,7 @@
 #include "aadap/core/errors.hpp"
 #include "aadap/core/logging.hpp"
 #include "aadap/platforms/fabric.hpp"
+#include "aadap/platforms/json_fields.hpp"
 #include "aadap/platforms/polling.hpp"
 
 namespace aadap::platforms {
@@ -27,9 +28,9 @@ std::string instance_id_of(const std::string& location) {
 
 }  // namespace
 
-JobStart FabricClient::run_job(const std::string& item_id, const std::string& job_type,
-                               const json& execution_data, const std::string& task_id,
-                               const std::string& cid) const {
+JobStart FabricClient::start_job(const std::string& item_id, const std::string& job_type,
+                                 const json& execution_data, const std::string& task_id,
+                                 const std::string& cid) const {
   if (job_type.empty()) throw InvalidArgumentError("the job type is empty (RunNotebook, ...)");
   const json body = execution_data.is_object() && !execution_data.empty()
                         ? json{{"executionData", execution_data}}
@@ -94,7 +95,7 @@ json FabricClient::wait_for_job(const std::string& item_id, const std::string& i
       *clock_, sleeper_, "job " + instance_id + " of item " + item_id,
       [&] {
         FabricAnswer polled = call("GET", path, json(), cid, true, options.cancelled);
-        std::string status = polled.body.value("status", "");
+        std::string status = string_field(polled.body, "status");
         return PollAnswer{std::move(polled.body), std::move(status), server_delay(polled.headers)};
       },
       {"Completed", "Failed", "Cancelled", "Deduped"},
@@ -103,20 +104,19 @@ json FabricClient::wait_for_job(const std::string& item_id, const std::string& i
 
 void raise_for_job_status(const json& instance, const std::string& item_id,
                           const std::string& instance_id_known) {
-  const std::string status = instance.value("status", "");
+  const std::string status = string_field(instance, "status");
   if (status == "Completed") return;
-  const auto found = instance.find("failureReason");
-  const json reason = found != instance.end() && found->is_object() ? *found : json::object();
-  const std::string instance_id = instance.value("id", instance_id_known);
-  throw RemoteError(
-      "the job " + instance_id + " of item " + item_id + " ended " + status +
-          (reason.contains("message") ? ": " + reason.value("message", "") : std::string()),
-      {{"code", reason.value("errorCode", status)},
-       {"request_id", reason.value("requestId", "")},
-       {"job_instance_id", instance_id},
-       {"item_id", item_id},
-       {"job_status", status},
-       {"service", "Fabric"}});
+  const json reason = object_field(instance, "failureReason");
+  const std::string instance_id = string_field(instance, "id", instance_id_known);
+  const std::string message = string_field(reason, "message");
+  throw RemoteError("the job " + instance_id + " of item " + item_id + " ended " + status +
+                        (message.empty() ? std::string() : ": " + message),
+                    {{"code", string_field(reason, "errorCode", status)},
+                     {"request_id", string_field(reason, "requestId")},
+                     {"job_instance_id", instance_id},
+                     {"item_id", item_id},
+                     {"job_status", status},
+                     {"service", "Fabric"}});
 }
 
 }  // namespace aadap::platforms

@@ -4,7 +4,9 @@
 #include "aadap/core/errors.hpp"
 #include "aadap/core/logging.hpp"
 #include "aadap/core/sha256.hpp"
+#include "aadap/platforms/execution_record.hpp"
 #include "aadap/platforms/fabric.hpp"
+#include "aadap/platforms/json_fields.hpp"
 
 #include <array>
 #include <cctype>
@@ -102,7 +104,7 @@ std::string notebook_ipynb(const std::string& code, const std::string& language_
       if (!is_identifier(name)) {
         throw InvalidArgumentError("a notebook parameter name is an identifier: '" + name + "'");
       }
-      const std::string type = parameter.is_object() ? parameter.value("type", "") : "";
+      const std::string type = string_field(parameter, "type");
       declarations += name + " = " + default_literal(type) + "\n";
     }
     cells.push_back(code_cell(declarations, {{"tags", json::array({"parameters"})}}));
@@ -128,8 +130,9 @@ std::string notebook_ipynb(const std::string& code, const std::string& language_
 
 std::string FabricClient::notebook_for(const NotebookRun& run, const std::string& content) const {
   ItemRequest request;
-  // named after its content unless named by the caller: the same code reuses one notebook
-  // as it is; a caller's name gets the new content
+  // named after its content unless named by the caller, so the same code reuses one notebook;
+  // a reused notebook always gets this content (whoever edited it since, the code that runs
+  // is the caller's)
   request.display_name = run.notebook_name.empty()
                              ? "aadap-" + sha256_hex(content).substr(0, 16) + "-" + run.language
                              : run.notebook_name;
@@ -137,11 +140,10 @@ std::string FabricClient::notebook_for(const NotebookRun& run, const std::string
   request.description = "Created by aadap";
   request.definition = ItemDefinition{"ipynb", {{"notebook-content.ipynb", content}}};
   request.reuse_existing = true;
-  request.replace_definition = !run.notebook_name.empty();
   request.task_id = run.task_id;
   request.correlation_id = run.wait.correlation_id;
   const json item = create_item(request, run.wait.cancelled);
-  const std::string id = item.value("id", "");
+  const std::string id = string_field(item, "id");
   if (id.empty()) {
     throw RemoteError("Fabric answered the notebook '" + request.display_name + "' without an id",
                       {{"code", "malformed_response"}, {"service", "Fabric"}});
@@ -188,48 +190,40 @@ JobResult FabricClient::run_notebook(const NotebookRun& run) const {
   // bad input is refused before anything is sent or recorded
   const std::string content =
       notebook_ipynb(run.code, run.language, run.parameters, lakehouse, config_.workspace_id);
-  std::string execution;
-  if (recorder_ && !run.task_id.empty()) {
-    execution = recorder_->start_execution(run.task_id, "fabric",
-                                           json{{"workspace_id", config_.workspace_id},
-                                                {"language", run.language},
-                                                {"lakehouse_id", lakehouse}}
-                                               .dump(),
-                                           cid);
-  }
-  const auto finish = [&](const char* status, const json& output, const std::string& error) {
-    if (execution.empty()) return;
-    recorder_->finish_execution(execution, status, output.dump(), error, "{}", cid);
-  };
+  ExecutionRecord record(recorder_, run.task_id, "fabric",
+                         json{{"workspace_id", config_.workspace_id},
+                              {"language", run.language},
+                              {"lakehouse_id", lakehouse}}
+                             .dump(),
+                         cid);
   try {
     JobResult result;
     result.item_id = notebook_for(run, content);
     json execution_data = json::object();
     if (!run.parameters.empty()) execution_data["parameters"] = run.parameters;
+    // the default lakehouse is bound in the notebook's metadata (trident.lakehouse): the run's
+    // configuration.defaultLakehouse would need the lakehouse's name, which only the caller's
+    // own configuration gives
     json configuration = run.configuration.is_object() ? run.configuration : json::object();
-    if (!lakehouse.empty() && !configuration.contains("defaultLakehouse")) {
-      configuration["defaultLakehouse"] = {{"id", lakehouse},
-                                           {"workspaceId", config_.workspace_id}};
-    }
     if (!configuration.empty()) execution_data["configuration"] = std::move(configuration);
-    const JobStart start = run_job(result.item_id, "RunNotebook", execution_data, run.task_id, cid);
+    const JobStart start =
+        start_job(result.item_id, "RunNotebook", execution_data, run.task_id, cid);
     result.job_instance_id = start.job_instance_id;
     WaitOptions wait = run.wait;
     wait.cancel_on_timeout = true;  // a run is never left behind
     result.instance = wait_for_job(result.item_id, start.job_instance_id, wait, start.first_poll);
-    result.status = result.instance.value("status", "");
+    result.status = string_field(result.instance, "status");
     raise_for_job_status(result.instance, result.item_id, start.job_instance_id);
     result.exit_value = exit_value_of(result.item_id, start.job_instance_id, result.instance, cid);
-    finish("SUCCESS",
-           json{{"job_instance_id", result.job_instance_id},
-                {"exit_value", result.exit_value ? json(*result.exit_value) : json()}},
-           "");
+    record.succeed(json{{"job_instance_id", result.job_instance_id},
+                        {"exit_value", result.exit_value ? json(*result.exit_value) : json()}}
+                       .dump());
     return result;
   } catch (const CancelledError& error) {
-    finish("CANCELLED", json::object(), error.what());
+    record.fail(error.what(), true);
     throw;
   } catch (const Error& error) {
-    finish("FAILED", json::object(), error.what());
+    record.fail(error.what());
     throw;
   }
 }

@@ -3,6 +3,7 @@
 // Succeeded or Failed, and a success's result read from the Location it then gives.
 #include "aadap/core/errors.hpp"
 #include "aadap/platforms/fabric.hpp"
+#include "aadap/platforms/json_fields.hpp"
 #include "aadap/platforms/polling.hpp"
 
 namespace aadap::platforms {
@@ -34,17 +35,17 @@ json FabricClient::finish_operation(const FabricAnswer& answer, const std::strin
       [&] {
         FabricAnswer polled = call("GET", location, json(), correlation_id, true, cancelled);
         last_headers = polled.headers;
-        std::string status = polled.body.value("status", "");
+        std::string status = string_field(polled.body, "status");
         return PollAnswer{std::move(polled.body), std::move(status), server_delay(polled.headers)};
       },
       {"Succeeded", "Failed", "Undefined"}, [] {}, schedule, options);
-  if (state.value("status", "") != "Succeeded") {
-    const json error =
-        state.contains("error") && state["error"].is_object() ? state["error"] : json::object();
+  const std::string status = string_field(state, "status");
+  if (status != "Succeeded") {
+    const json error = object_field(state, "error");
     throw RemoteError("Fabric could not finish " + what + ": " +
-                          error.value("message", state.value("status", "") + " operation"),
-                      {{"code", error.value("errorCode", state.value("status", ""))},
-                       {"request_id", error.value("requestId", "")},
+                          string_field(error, "message", status + " operation"),
+                      {{"code", string_field(error, "errorCode", status)},
+                       {"request_id", string_field(error, "requestId")},
                        {"operation_id", operation_id.value_or("")},
                        {"service", "Fabric"}});
   }

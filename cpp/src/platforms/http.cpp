@@ -360,6 +360,25 @@ std::uint64_t HttpTransport::connections_opened() const noexcept {
   return pool_->connections.load();
 }
 
+namespace {
+thread_local const ScopedCancelCheck* innermost_cancel_check = nullptr;
+}  // namespace
+
+ScopedCancelCheck::ScopedCancelCheck(CancelCheck check)
+    : check_(std::move(check)), outer_(innermost_cancel_check) {
+  innermost_cancel_check = this;
+}
+
+ScopedCancelCheck::~ScopedCancelCheck() {
+  innermost_cancel_check = outer_;
+}
+
+const CancelCheck& ScopedCancelCheck::effective(const CancelCheck& given) {
+  static const CancelCheck none;
+  if (given) return given;
+  return innermost_cancel_check != nullptr ? innermost_cancel_check->check_ : none;
+}
+
 HttpStream HttpTransport::open(const HttpRequest& request, const CancelCheck& cancelled) const {
   if (request.url.rfind("http://", 0) != 0 && request.url.rfind("https://", 0) != 0) {
     throw InvalidArgumentError("an HTTP request needs an http:// or https:// URL (got '" +
@@ -372,7 +391,7 @@ HttpStream HttpTransport::open(const HttpRequest& request, const CancelCheck& ca
   x->method = request.method;
   x->shown_url = url_for_display(request.url);
   x->correlation_id = request.correlation_id;
-  x->cancelled = cancelled;
+  x->cancelled = ScopedCancelCheck::effective(cancelled);
   x->timeout = request.timeout;
   x->request_body = request.body;
 

@@ -138,7 +138,8 @@ std::optional<milliseconds> server_delay(const HttpHeaders& headers,
   return milliseconds(static_cast<std::int64_t>(std::ceil(std::min(*ms, 1e15))));
 }
 
-void SystemSleeper::sleep(std::chrono::nanoseconds duration, const CancelCheck& cancelled) {
+void SystemSleeper::sleep(std::chrono::nanoseconds duration, const CancelCheck& given) {
+  const CancelCheck& cancelled = ScopedCancelCheck::effective(given);
   const auto until = std::chrono::steady_clock::now() + duration;
   for (;;) {
     if (cancelled && cancelled()) throw CancelledError("a wait before a retry was cancelled");
@@ -153,7 +154,8 @@ SystemSleeper& SystemSleeper::instance() {
   return sleeper;
 }
 
-void ManualTime::sleep(std::chrono::nanoseconds duration, const CancelCheck& cancelled) {
+void ManualTime::sleep(std::chrono::nanoseconds duration, const CancelCheck& given) {
+  const CancelCheck& cancelled = ScopedCancelCheck::effective(given);
   if (cancelled && cancelled()) throw CancelledError("a wait before a retry was cancelled");
   {
     std::lock_guard lock(mutex_);

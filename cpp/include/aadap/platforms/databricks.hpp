@@ -189,7 +189,8 @@ class DatabricksClient {
                             const std::string& correlation_id = {}) const;
   void stop_pipeline(const std::string& pipeline_id, const std::string& correlation_id = {}) const;
   /// Polls the update (from 1 s, doubling up to 10 s) until COMPLETED, FAILED or CANCELED and
-  /// returns it; a timeout or cancellation stops the pipeline as WaitOptions say.
+  /// returns it; a timeout or cancellation stops the pipeline as WaitOptions say — only while
+  /// this update is still its latest.
   nlohmann::json wait_for_update(const std::string& pipeline_id, const std::string& update_id,
                                  const WaitOptions& options) const;
 
@@ -233,6 +234,8 @@ class DatabricksClient {
   void cancel_statement(const std::string& statement_id, const std::string& correlation_id) const;
   CommandResult execute_python(const PythonCommand& command, const std::string& cluster,
                                const CancelCheck& cancelled) const;
+  void stop_if_latest(const std::string& pipeline_id, const std::string& update_id,
+                      const std::string& correlation_id) const;
   /// The items under `key` of every page of a listing: `path` (with its query) is read with
   /// `page_token` until an answer carries no next_page_token (or has_more is false).
   nlohmann::json list_pages(const std::string& path, const char* key,

@@ -56,10 +56,9 @@ struct ItemRequest {
   std::string type;  // Notebook, Lakehouse, DataPipeline, SparkJobDefinition, ...
   std::string description;
   std::optional<ItemDefinition> definition;
-  // an item of this name and type that exists already is returned instead of an error,
-  // its definition replaced by this one when one is given and `replace_definition`
+  // an item of this name and type that exists already is returned instead of an error, its
+  // definition replaced by this one when one is given
   bool reuse_existing = false;
-  bool replace_definition = true;
   std::string task_id;  // a created item is recorded as a platform resource when set
   std::string correlation_id;
 };
@@ -72,7 +71,8 @@ struct NotebookRun {
   nlohmann::json parameters = nlohmann::json::object();
   std::string notebook_name;  // empty: aadap-<digest of code and language>-<language>
   std::string lakehouse_id;   // empty: the configured one (none: no default lakehouse)
-  nlohmann::json configuration = nlohmann::json::object();  // executionData.configuration
+  // executionData.configuration (conf, defaultLakehouse {name, id, workspaceId}, ...)
+  nlohmann::json configuration = nlohmann::json::object();
   std::string task_id;  // an execution (and a created notebook) is recorded when set
   WaitOptions wait;     // cancel_on_timeout is implied: a run is never left behind
 };
@@ -120,9 +120,9 @@ class FabricClient {
   /// Starts a job of `job_type` (RunNotebook, Pipeline, sparkjob, ...) on an item;
   /// `execution_data` is sent when it is not empty. Recorded as a "job" resource of
   /// `task_id` when given.
-  JobStart run_job(const std::string& item_id, const std::string& job_type,
-                   const nlohmann::json& execution_data, const std::string& task_id = {},
-                   const std::string& correlation_id = {}) const;
+  JobStart start_job(const std::string& item_id, const std::string& job_type,
+                     const nlohmann::json& execution_data, const std::string& task_id = {},
+                     const std::string& correlation_id = {}) const;
   nlohmann::json get_job_instance(const std::string& item_id, const std::string& instance_id,
                                   const std::string& correlation_id = {}) const;
   nlohmann::json list_job_instances(const std::string& item_id,

@@ -64,6 +64,24 @@ struct HttpResponse {
 /// Asked about every 50 ms while a call waits; true stops the call with CancelledError.
 using CancelCheck = std::function<bool()>;
 
+/// The cancel check of the calling thread's waits that were given none, for as long as this
+/// object lives (the Python bindings install Ctrl-C for the length of a call, so every
+/// request and wait inside it can be interrupted). Scopes nest; not shared across threads.
+class ScopedCancelCheck {
+ public:
+  explicit ScopedCancelCheck(CancelCheck check);
+  ~ScopedCancelCheck();
+  ScopedCancelCheck(const ScopedCancelCheck&) = delete;
+  ScopedCancelCheck& operator=(const ScopedCancelCheck&) = delete;
+
+  /// `given` when it is set, else the innermost check installed on this thread (or none).
+  static const CancelCheck& effective(const CancelCheck& given);
+
+ private:
+  CancelCheck check_;
+  const ScopedCancelCheck* outer_;
+};
+
 struct TransportOptions {
   TlsOptions tls;
   std::string correlation_header = "X-Correlation-ID";

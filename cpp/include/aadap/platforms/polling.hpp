@@ -33,12 +33,14 @@ struct PollSchedule {
 };
 
 /// Polls until the state is one of `terminal` and returns that answer. At the deadline:
-/// `stop` when options.cancel_on_timeout, then PlatformTimeoutError naming `what`; on
-/// cancellation: `stop` (its failure only logged), then CancelledError.
+/// `stop` when options.cancel_on_timeout, then PlatformTimeoutError naming `what` and carrying
+/// `details`; when anything else ends the wait (cancellation, a failing poll, a progress
+/// callback's error): `stop`, then that exception. A failure to stop is only logged.
 nlohmann::json poll_until(const Clock& clock, Sleeper& sleeper, const std::string& what,
                           const std::function<PollAnswer()>& poll,
                           std::initializer_list<std::string_view> terminal,
                           const std::function<void()>& stop, const PollSchedule& schedule,
-                          const WaitOptions& options);
+                          const WaitOptions& options,
+                          nlohmann::json details = nlohmann::json::object());
 
 }  // namespace aadap::platforms

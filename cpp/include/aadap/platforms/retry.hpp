@@ -76,7 +76,8 @@ std::optional<std::chrono::milliseconds> server_delay(
 class Sleeper {
  public:
   virtual ~Sleeper() = default;
-  /// Waits `duration`, asking `cancelled` every 50 ms (CancelledError when it says so).
+  /// Waits `duration`, asking `cancelled` (else the thread's ScopedCancelCheck) every 50 ms
+  /// (CancelledError when it says so).
   virtual void sleep(std::chrono::nanoseconds duration, const CancelCheck& cancelled) = 0;
 };
 
