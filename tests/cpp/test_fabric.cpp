@@ -511,8 +511,35 @@ TEST(FabricItems, AnExistingItemIsReusedWhenAsked) {
     } catch (const RemoteError& e) {
       EXPECT_EQ(e.details().at("code"), in_use);
     }
-    EXPECT_EQ(h.lines().size(), 2u);
+    // looked for five times, about a minute, in case its create was still running
+    EXPECT_EQ(h.lines().size(), 6u);
+    EXPECT_EQ(h.sleeps(), (Sleeps{seconds(2), seconds(4), seconds(8), seconds(16)}));
   }
+  // a create of the same name still running elsewhere: found once it is listed
+  {
+    Harness h;
+    h.script(
+        {fabric_failure(400, in_use, "in use"), ok(json{{"value", json::array()}}), ok(listing)});
+    auto request = notebook_request("nb");
+    request.reuse_existing = true;
+    request.definition.reset();
+    EXPECT_EQ(h.client().create_item(request)["id"], "nb-7");
+    EXPECT_EQ(h.sleeps(), (Sleeps{seconds(2)}));
+  }
+}
+
+TEST(FabricItems, AReservedNameIsTriedAgainEachMinute) {
+  Harness h;
+  h.script({fabric_failure(400, "ItemDisplayNameNotAvailableYet", "reserved"),
+            fabric_failure(400, "ItemDisplayNameNotAvailableYet", "reserved"),
+            answer(201, R"({"id":"nb-1","displayName":"nb","type":"Notebook"})")});
+  EXPECT_EQ(h.client().create_item(notebook_request("nb"))["id"], "nb-1");
+  EXPECT_EQ(h.sleeps(), (Sleeps{seconds(60), seconds(60)}));
+
+  Harness never;
+  never.script({fabric_failure(400, "ItemDisplayNameNotAvailableYet", "reserved")});
+  EXPECT_THROW(never.client().create_item(notebook_request("nb")), RemoteError);
+  EXPECT_EQ(never.lines().size(), 7u);  // the first try and six more
 }
 
 TEST(FabricItems, UpdateDefinitionAnswered200Or202) {

@@ -29,6 +29,10 @@ std::optional<std::string> resource_type_of(const std::string& item_type) {
   return std::nullopt;
 }
 
+constexpr int kReservedNameRetries = 6;
+constexpr std::chrono::seconds kReservedNameWait{60};
+constexpr int kLookups = 5;  // after 0, 2, 4, 8 and 16 s
+
 std::string item_path(const std::string& item_id) {
   if (item_id.empty()) throw InvalidArgumentError("the item id is empty");
   return "/items/" + percent_encode(item_id);
@@ -44,6 +48,19 @@ json FabricClient::list_items(const std::string& type, const std::string& cid) c
 
 json FabricClient::get_item(const std::string& item_id, const std::string& cid) const {
   return call("GET", workspace_path() + item_path(item_id), json(), cid, true).body;
+}
+
+std::optional<json> FabricClient::find_created(const ItemRequest& request,
+                                               const CancelCheck& cancelled) const {
+  // an item whose create is still running elsewhere (the same code run twice at once) holds
+  // its name before it is listed: look again for about a minute
+  for (int k = 0;; ++k) {
+    if (auto item = find_item(request.type, request.display_name, request.correlation_id)) {
+      return item;
+    }
+    if (k == kLookups - 1) return std::nullopt;
+    sleeper_.sleep(doubling_delay(k, std::chrono::seconds(2), std::chrono::seconds(30)), cancelled);
+  }
 }
 
 std::optional<json> FabricClient::find_item(const std::string& type,
@@ -64,21 +81,30 @@ json FabricClient::create_item(const ItemRequest& request, const CancelCheck& ca
   if (request.definition) body["definition"] = definition_json(*request.definition);
   const std::string& cid = request.correlation_id;
   FabricAnswer answer;
-  try {
-    // not repeated after an unclear failure: a create that went through would come back
-    // ItemDisplayNameAlreadyInUse (429 is still waited for: nothing was created)
-    answer = call("POST", workspace_path() + "/items", body, cid, false, cancelled);
-  } catch (const RemoteError& error) {
-    const std::string code = error.details().value("code", "");
-    const bool exists =
-        code == "ItemDisplayNameAlreadyInUse" || error.details().value("status", 0L) == 409;
-    if (!request.reuse_existing || !exists) throw;
-    auto existing = find_item(request.type, request.display_name, cid);
-    if (!existing) throw;  // the name is taken by an item we cannot see
-    if (request.definition) {
-      update_definition(existing->value("id", ""), *request.definition, cid, cancelled);
+  for (int attempt = 0;; ++attempt) {
+    try {
+      // not repeated after an unclear failure: a create that went through would come back
+      // ItemDisplayNameAlreadyInUse (429 is still waited for: nothing was created)
+      answer = call("POST", workspace_path() + "/items", body, cid, false, cancelled);
+      break;
+    } catch (const RemoteError& error) {
+      const std::string code = error.details().value("code", "");
+      if (code == "ItemDisplayNameNotAvailableYet" && attempt < kReservedNameRetries) {
+        // a name a deleted item had stays reserved for a while: the service's own tools wait
+        // a minute and try again
+        sleeper_.sleep(kReservedNameWait, cancelled);
+        continue;
+      }
+      const bool exists =
+          code == "ItemDisplayNameAlreadyInUse" || error.details().value("status", 0L) == 409;
+      if (!request.reuse_existing || !exists) throw;
+      auto existing = find_created(request, cancelled);
+      if (!existing) throw;  // the name is taken by an item we cannot see
+      if (request.definition) {
+        update_definition(string_field(*existing, "id"), *request.definition, cid, cancelled);
+      }
+      return std::move(*existing);
     }
-    return std::move(*existing);
   }
   json item = finish_operation(
       answer, "creating " + request.type + " '" + request.display_name + "'", true, cid, cancelled);

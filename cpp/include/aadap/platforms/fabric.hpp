@@ -104,7 +104,9 @@ class FabricClient {
   nlohmann::json list_items(const std::string& type = {},
                             const std::string& correlation_id = {}) const;
   nlohmann::json get_item(const std::string& item_id, const std::string& correlation_id = {}) const;
-  /// Creates an item (201, or a 202 operation followed to its end) and returns it.
+  /// Creates an item (201, or a 202 operation followed to its end) and returns it. A name
+  /// still reserved after a delete (ItemDisplayNameNotAvailableYet) is tried again each
+  /// minute, six times.
   nlohmann::json create_item(const ItemRequest& request, const CancelCheck& cancelled = {}) const;
   /// Replaces an item's definition (200, or a 202 operation followed to its end).
   void update_definition(const std::string& item_id, const ItemDefinition& definition,
@@ -174,6 +176,9 @@ class FabricClient {
   nlohmann::json finish_operation(const FabricAnswer& answer, const std::string& what,
                                   bool want_result, const std::string& correlation_id,
                                   const CancelCheck& cancelled) const;
+  /// The item a create found taken by name, looked for until it is listed.
+  std::optional<nlohmann::json> find_created(const ItemRequest& request,
+                                             const CancelCheck& cancelled) const;
   /// The item of `type` called `display_name`, when there is one.
   std::optional<nlohmann::json> find_item(const std::string& type, const std::string& display_name,
                                           const std::string& correlation_id) const;
