@@ -114,11 +114,17 @@ def test_a_notebook_is_created_and_run(client: Any, fabric: FakeFabric) -> None:
     extractor = client.notebook.items.begin_create_notebook(
         fabric.workspace_id, notebook_request("etl", "x = 41", 'notebookutils.notebook.exit("42")')
     )
-    # The SDK hands back only a done-callback holder, filled when its poller thread ends.
+    # The SDK hands back only a done-callback holder, filled when its poller thread ends; a
+    # poller that fails (its thread dies with the error) never fills it, so wait a bounded time.
     deadline = time.monotonic() + 20
     while extractor.result is None and time.monotonic() < deadline:
         time.sleep(0.05)
     created = extractor.result
+    assert created is not None, (
+        "the SDK's create poller gave no result within 20 s (see the poller thread's exception "
+        f"above); operations {fabric.operations()}, "
+        f"requests {[(r.method, r.path) for r in fabric.requests]}"
+    )
     assert created.display_name == "etl"
     assert fabric.notebook_code(created.id).code_cells == (
         "x = 41",

@@ -56,8 +56,10 @@ def matches(pattern: str) -> Check:
 # "2023-04-22T06:35:00.7812154": job instance times, no zone, seven digits
 # (platform/examples/platform/GetItemJobInstance.json, as quoted in cloud-apis.md B10.5).
 JOB_TIME = matches(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}")
-# OperationState times are "format": "date-time" (platform/definitions/platform.json).
-DATE_TIME = matches(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)")
+# OperationState times are "format": "date-time" (platform/definitions/platform.json), written
+# with milliseconds and Z in the examples ("2023-11-13T22:24:40.477Z",
+# platform/examples/platform/GetLongRunningOperationState*.json).
+OPERATION_TIME = matches(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 
 
 @dataclass(frozen=True)
@@ -168,8 +170,8 @@ TABLE = Shape(
 OPERATION_STATE = Shape(
     {
         "status": one_of("NotStarted", "Running", "Succeeded", "Failed", "Undefined"),
-        "createdTimeUtc": DATE_TIME,
-        "lastUpdatedTimeUtc": DATE_TIME,
+        "createdTimeUtc": OPERATION_TIME,
+        "lastUpdatedTimeUtc": OPERATION_TIME,
     },
     {"percentComplete": integer, "error": ERROR},
 )
@@ -252,7 +254,14 @@ class Api:
 
 @pytest.fixture
 def fabric() -> Iterator[tuple[FakeFabric, Api]]:
-    with FakeEntra() as entra, FakeFabric(entra=entra, lro_polls=1, job_polls=1) as fake:
+    # only polls move operations and jobs on (no deadline on the real clock): the tests see
+    # each state whatever the machine's load
+    with (
+        FakeEntra() as entra,
+        FakeFabric(
+            entra=entra, lro_polls=1, job_polls=1, lro_seconds=None, job_seconds=None
+        ) as fake,
+    ):
         api = Api(fake, entra.issue(FABRIC_SCOPE))
         yield fake, api
         api.session.close()
@@ -282,21 +291,33 @@ def test_the_shapes_catch_departures() -> None:
     assert conform({k: v for k, v in good.items() if k != "id"}, ITEM) == ["$: missing id"]
     assert conform({"status": "Running"}, OPERATION_STATE) != []
     assert conform("2023-04-22T06:35:00.781Z", JOB_TIME) != []
+    assert conform("2023-04-22T06:35:00.7812154Z", JOB_TIME) != []
+    assert conform("2023-11-13T22:24:40.4770000Z", OPERATION_TIME) != []
+    assert conform("2023-11-13T22:24:40.477", OPERATION_TIME) != []
+    assert conform("2023-11-13T22:24:40.477Z", OPERATION_TIME) == []
     assert conform({"errorCode": "X", "message": "m"}, ERROR) == ["$: missing requestId"]
 
 
 def test_items(fabric: tuple[FakeFabric, Api]) -> None:
     fake, api = fabric
+    fake.page_size = 3
     for i in range(3):
         fake.add_notebook(f"nb{i}", "1")
+    lakehouse = fake.add_lakehouse("lh", tables=["t"])
     first = api.get(f"{api.ws}/items").json()
     assert conform(first, page_of(ITEM)) == []
     assert set(first) == {"value", "continuationToken", "continuationUri"}
     last = api.get(first["continuationUri"]).json()
     assert conform(last, page_of(ITEM)) == []
     assert set(last) == {"value"}
+    assert [entry["type"] for entry in last["value"]] == ["Lakehouse"]
     item = api.get(f"{api.ws}/items/{first['value'][0]['id']}").json()
     assert conform(item, ITEM) == []
+    # GetItem.json is a Lakehouse item: no properties through /items (only /lakehouses)
+    assert conform(api.get(f"{api.ws}/items/{lakehouse.id}").json(), ITEM) == []
+    created = api.post(f"{api.ws}/items", {"displayName": "lh2", "type": "Lakehouse"})
+    assert created.status_code == 201
+    assert conform(created.json(), ITEM) == []
     workspaces = api.get(f"{api.base}/workspaces").json()
     workspace = Shape(
         {"id": uuid_text, "displayName": text, "description": text, "type": text},
@@ -390,24 +411,58 @@ def test_lakehouse_and_tables(fabric: tuple[FakeFabric, Api]) -> None:
     assert set(tables) == {"data", "continuationToken", "continuationUri"}
 
 
+def _reserved_create(fake: FakeFabric, api: Api) -> requests.Response:
+    fake.reserve_name("held", "Notebook")
+    return api.post(f"{api.ws}/items", {"displayName": "held", "type": "Notebook"})
+
+
 @pytest.mark.parametrize(
-    ("call", "status"),
+    ("call", "status", "code"),
     [
-        (lambda api: api.get(f"{api.ws}/items/{uuid.uuid4()}"), 404),
-        (lambda api: api.post(f"{api.ws}/items", {"displayName": "x", "type": "Bad"}), 400),
-        (lambda api: api.get(f"{api.base}/operations/{uuid.uuid4()}"), 404),
-        (lambda api: api.post(f"{api.ws}/items", {"displayName": "nb", "type": "Notebook"}), 400),
+        (lambda _, api: api.get(f"{api.ws}/items/{uuid.uuid4()}"), 404, "ItemNotFound"),
+        (
+            lambda _, api: api.post(f"{api.ws}/items", {"displayName": "x", "type": "Bad"}),
+            400,
+            "InvalidItemType",
+        ),
+        (
+            lambda _, api: api.get(f"{api.base}/operations/{uuid.uuid4()}"),
+            404,
+            "EntityNotFound",
+        ),
+        (
+            lambda _, api: api.post(f"{api.ws}/items", {"displayName": "nb", "type": "Notebook"}),
+            400,
+            "ItemDisplayNameAlreadyInUse",
+        ),
+        (_reserved_create, 400, "ItemDisplayNameNotAvailableYet"),
+        (
+            lambda _, api: api.get(f"{api.ws}/items", continuationToken="nope"),
+            400,
+            "InvalidContinuationToken",
+        ),
     ],
-    ids=["ItemNotFound", "InvalidItemType", "EntityNotFound", "ItemDisplayNameAlreadyInUse"],
+    ids=[
+        "ItemNotFound",
+        "InvalidItemType",
+        "EntityNotFound",
+        "ItemDisplayNameAlreadyInUse",
+        "ItemDisplayNameNotAvailableYet",
+        "InvalidContinuationToken",
+    ],
 )
 def test_error_responses(
-    fabric: tuple[FakeFabric, Api], call: Callable[[Api], requests.Response], status: int
+    fabric: tuple[FakeFabric, Api],
+    call: Callable[[FakeFabric, Api], requests.Response],
+    status: int,
+    code: str,
 ) -> None:
     fake, api = fabric
     fake.add_notebook("nb", "1")
-    response = call(api)
+    response = call(fake, api)
     assert response.status_code == status
     body = response.json()
     assert conform(body, ERROR) == []
-    assert response.headers["x-ms-public-api-error-code"] == body["errorCode"]
+    assert body["errorCode"] == code
+    assert response.headers["x-ms-public-api-error-code"] == code
     assert response.headers["RequestId"] == body["requestId"]

@@ -18,8 +18,10 @@ import pytest
 import requests
 
 from aadap.testing import FABRIC_SCOPE, FakeEntra, FakeFabric
+from aadap.testing.fabric import fake as fake_module
 
 JOB_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}$")
+OPERATION_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 NOTEBOOK_TYPES = {"Notebook"}
 
 
@@ -253,6 +255,22 @@ def test_items_are_paged_with_tokens_that_need_encoding(api: Api, fabric: FakeFa
     assert len(everything["value"]) == 2
 
 
+def test_only_the_latest_tokens_are_remembered(
+    api: Api, fabric: FakeFabric, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fake_module, "_MAX_CURSORS", 2)
+    for i in range(3):
+        fabric.add_notebook(f"nb{i}", "1")
+    oldest = api.get(api.ws("/items")).json()["continuationToken"]
+    for _ in range(2):
+        api.get(api.ws("/items"))
+    stale = api.get(api.ws("/items"), continuationToken=oldest)
+    assert_error(stale, 400, "InvalidContinuationToken")
+    latest = api.get(api.ws("/items")).json()["continuationToken"]
+    for _ in range(2):  # a token may be used again (a retried page)
+        assert len(api.get(api.ws("/items"), continuationToken=latest).json()["value"]) == 1
+
+
 def test_type_specific_collections(api: Api, fabric: FakeFabric) -> None:
     notebook = fabric.add_notebook("nb", "print(1)")
     lakehouse = fabric.add_lakehouse("lh")
@@ -270,6 +288,9 @@ def test_type_specific_collections(api: Api, fabric: FakeFabric) -> None:
         got = api.get(api.ws(f"/{collection}/{item.id}")).json()
         assert got["displayName"] == item.display_name
     assert "properties" in api.get(api.ws("/lakehouses")).json()["value"][0]
+    # the generic routes serve the plain Item, a lakehouse's properties only on /lakehouses
+    assert all("properties" not in entry for entry in api.get(api.ws("/items")).json()["value"])
+    assert "properties" not in api.get(api.ws(f"/items/{lakehouse.id}")).json()
     body = assert_error(api.get(api.ws(f"/lakehouses/{notebook.id}")), 404, "ItemNotFound")
     assert body["relatedResource"] == {"resourceId": notebook.id, "resourceType": "Item"}
 
@@ -283,8 +304,13 @@ def test_create_without_definition_is_201(api: Api, fabric: FakeFabric) -> None:
     assert body["displayName"] == "Item 1"
     assert body["description"] == "d"
     assert body["workspaceId"] == fabric.workspace_id
-    assert body["properties"]["sqlEndpointProperties"]["provisioningStatus"] == "Success"
+    assert "properties" not in body  # the generic route: a plain Item
     assert fabric.item(body["id"]).type == "Lakehouse"
+    lakehouse = api.get(api.ws(f"/lakehouses/{body['id']}")).json()
+    assert lakehouse["properties"]["sqlEndpointProperties"]["provisioningStatus"] == "Success"
+    typed = api.post(api.ws("/lakehouses"), {"displayName": "Item 2"})
+    assert typed.status_code == 201
+    assert "properties" in typed.json()
     assert_error(
         api.post(api.ws("/items"), {"displayName": "x", "type": "Nope"}), 400, "InvalidItemType"
     )
@@ -311,7 +337,8 @@ def test_create_with_definition_is_a_long_running_operation(api: Api, fabric: Fa
     assert done.headers["Location"] == f"{fabric.api_url}/operations/{operation_id}/result"
     assert "Retry-After" not in done.headers
     assert done.json()["percentComplete"] == 100
-    assert done.json()["createdTimeUtc"].endswith("Z")
+    assert done.json()["createdTimeUtc"] == "2023-11-14T22:13:20.250Z"  # the clock, in ms
+    assert OPERATION_TIME.match(done.json()["lastUpdatedTimeUtc"])
     result = api.get(done.headers["Location"])
     assert result.status_code == 200
     item = result.json()
@@ -341,6 +368,29 @@ def test_a_taken_display_name_is_refused(api: Api, fabric: FakeFabric) -> None:
     assert_error(duplicate, 400, "ItemDisplayNameAlreadyInUse")
     with pytest.raises(ValueError, match="already in use"):
         fabric.add_notebook("Daily ETL", "print(2)")
+
+
+def test_a_reserved_name_is_not_available_yet(api: Api, fabric: FakeFabric) -> None:
+    fabric.reserve_name("Daily ETL", "Notebook", creates=2)
+    for _ in range(2):
+        refused = api.post(api.ws("/items"), {"displayName": "daily etl", "type": "Notebook"})
+        body = assert_error(refused, 400, "ItemDisplayNameNotAvailableYet")
+        assert body["isRetriable"] is True
+        assert "'daily etl' is not available yet" in body["message"]
+    other_type = api.post(api.ws("/items"), {"displayName": "Daily ETL", "type": "Lakehouse"})
+    assert other_type.status_code == 201
+    created = api.post(api.ws("/notebooks"), {"displayName": "Daily ETL"})
+    assert created.status_code == 201
+    fabric.reserve_name("Loader", "Notebook", status=409)
+    invalid = api.post(api.ws("/notebooks"), {"displayName": "Loader", "definition": {}})
+    assert_error(invalid, 400, "CorruptedPayload")  # not counted: it would fail anyway
+    held = api.post(api.ws("/notebooks"), {"displayName": "Loader", "definition": ipynb("1")})
+    assert_error(held, 409, "ItemDisplayNameNotAvailableYet")
+    assert api.post(api.ws("/notebooks"), {"displayName": "Loader"}).status_code == 201
+    with pytest.raises(ValueError, match="creates"):
+        fabric.reserve_name("x", "Notebook", creates=0)
+    with pytest.raises(ValueError, match="item type"):
+        fabric.reserve_name("x", "Nope")
 
 
 def _part(path: str, payload: str, payload_type: str = "InlineBase64") -> dict[str, str]:
@@ -438,6 +488,31 @@ def test_fabric_git_source_notebooks_read_back_as_ipynb(api: Api, fabric: FakeFa
     assert 'df = spark.sql("SELECT 1")' in source
 
 
+def test_the_lakehouse_binding_per_format(api: Api, fabric: FakeFabric) -> None:
+    binding = {"default_lakehouse": str(uuid.uuid4()), "default_lakehouse_name": "lh"}
+    notebook = fabric.add_notebook("nb", "1", lakehouse=binding)
+    path = api.ws(f"/items/{notebook.id}/getDefinition")
+    exported = api.post(path, format="ipynb").json()["definition"]
+    content = next(p for p in exported["parts"] if p["path"] == "notebook-content.ipynb")
+    metadata = json.loads(base64.b64decode(content["payload"]))["metadata"]
+    assert metadata["trident"] == {"lakehouse": binding}  # ipynb as Fabric exports it
+    assert "dependencies" not in metadata
+    source = base64.b64decode(api.post(path).json()["definition"]["parts"][0]["payload"]).decode()
+    meta = "\n".join(
+        line.removeprefix("# META") for line in source.splitlines() if line.startswith("# META ")
+    )
+    assert json.loads(meta)["dependencies"] == {"lakehouse": binding}  # fabricGitSource
+    fabric.create_lro = "never"
+    for key in ("trident", "dependencies"):  # both read back
+        document = {"cells": [], "metadata": {key: {"lakehouse": binding}}}
+        definition = {
+            "format": "ipynb",
+            "parts": [_part("notebook-content.ipynb", b64(json.dumps(document)))],
+        }
+        created = api.post(api.ws("/notebooks"), {"displayName": key, "definition": definition})
+        assert fabric.notebook_code(created.json()["id"]).lakehouse == binding
+
+
 def test_update_definition_shows_only_after_the_operation(api: Api, fabric: FakeFabric) -> None:
     notebook = fabric.add_notebook("nb", "old = 1")
     path = api.ws(f"/notebooks/{notebook.id}/updateDefinition")
@@ -513,6 +588,72 @@ def test_a_scripted_operation_failure(api: Api, fabric: FakeFabric) -> None:
     assert_error(api.get(f"/operations/{uuid.uuid4()}"), 404, "EntityNotFound")
 
 
+def test_an_operation_nobody_polls_ends_on_its_own(
+    api: Api, fabric: FakeFabric, clock: Clock
+) -> None:
+    assert fabric.lro_seconds == 2.0
+    response = api.post(api.ws("/notebooks"), {"displayName": "nb", "definition": ipynb("1")})
+    assert response.status_code == 202
+    clock.now += 1.5
+    assert api.get(api.ws("/notebooks")).json()["value"] == []
+    clock.now += 0.5  # lro_seconds after the start: done, polled or not
+    (listed,) = api.get(api.ws("/notebooks")).json()["value"]
+    assert listed["displayName"] == "nb"
+    assert [op.status for op in fabric.operations()] == ["Succeeded"]
+    state = api.get(response.headers["Location"])
+    assert state.json()["status"] == "Succeeded"
+    assert state.json()["lastUpdatedTimeUtc"] == "2023-11-14T22:13:22.250Z"  # its deadline
+    assert state.headers["Location"].endswith("/result")
+    assert api.get(state.headers["Location"]).json()["id"] == listed["id"]
+    assert fabric.operations()[0].polls == 1
+    # a failing one releases its name at its deadline too
+    fabric.fail_next_operation()
+    failing = api.post(api.ws("/notebooks"), {"displayName": "other", "definition": ipynb("1")})
+    taken = api.post(api.ws("/notebooks"), {"displayName": "other"})
+    assert_error(taken, 400, "ItemDisplayNameAlreadyInUse")
+    clock.now += 2
+    assert api.get(failing.headers["Location"]).json()["status"] == "Failed"
+    assert api.post(api.ws("/notebooks"), {"displayName": "other"}).status_code == 201
+    # polls still end it first when they come before the deadline
+    fabric.lro_polls = 0
+    polled = api.post(api.ws("/notebooks"), {"displayName": "third", "definition": ipynb("1")})
+    assert api.get(polled.headers["Location"]).json()["status"] == "Succeeded"
+    # lro_seconds=None: only polls end an operation
+    fabric.lro_seconds = None
+    fabric.lro_polls = 1
+    waiting = api.post(api.ws("/notebooks"), {"displayName": "fourth", "definition": ipynb("1")})
+    clock.now += 3600
+    assert fabric.operations()[-1].status == "NotStarted"
+    assert api.get(waiting.headers["Location"]).json()["status"] == "Running"
+    assert api.get(waiting.headers["Location"]).json()["status"] == "Succeeded"
+
+
+def test_a_pending_get_definition_of_a_deleted_item_fails(api: Api, fabric: FakeFabric) -> None:
+    fabric.get_definition_lro = True
+    fabric.lro_polls = 0
+    notebook = fabric.add_notebook("nb", "1")
+    response = api.post(api.ws(f"/items/{notebook.id}/getDefinition"))
+    update = api.post(api.ws(f"/items/{notebook.id}/updateDefinition"), {"definition": ipynb("2")})
+    assert api.delete(api.ws(f"/items/{notebook.id}")).status_code == 200
+    for pending in (response, update):
+        (state,) = poll_operation(api, pending)
+        assert state.json()["status"] == "Failed"
+        assert state.json()["error"]["errorCode"] == "ItemNotFound"
+        operation_id = pending.headers["x-ms-operation-id"]
+        assert_error(api.get(f"/operations/{operation_id}/result"), 400, "OperationNotSucceeded")
+
+
+def test_timestamps_carry_into_the_next_second(api: Api, fabric: FakeFabric, clock: Clock) -> None:
+    clock.now = 86_400.99999996  # rounds up to the next second in both formats
+    notebook = fabric.add_notebook("nb", "1")
+    run = api.post(api.ws(f"/items/{notebook.id}/jobs/instances"), jobType="RunNotebook")
+    assert fabric.jobs()[0].start_time == "1970-01-02T00:00:01.0000000"
+    assert JOB_TIME.match(api.get(run.headers["Location"]).json()["startTimeUtc"])
+    created = api.post(api.ws("/notebooks"), {"displayName": "x", "definition": ipynb("1")})
+    state = api.get(created.headers["Location"]).json()
+    assert state["createdTimeUtc"] == "1970-01-02T00:00:01.000Z"
+
+
 # -- jobs --------------------------------------------------------------------------------------
 
 
@@ -564,6 +705,8 @@ def test_a_notebook_run_through_the_job_scheduler(api: Api, fabric: FakeFabric, 
         (["x = 1", 'raise ValueError("bad input")'], "at cell 2: ValueError: bad input"),
         (["assert_ok()  # FAIL here"], "at cell 1: assert_ok()  # FAIL here"),
         (["# raise in a comment", "raise"], "at cell 2: raise"),
+        (['print("raise the bar")', "if bad: raise"], "at cell 2: if bad: raise"),
+        (['print("FAIL")'], 'at cell 1: print("FAIL")'),
     ],
 )
 def test_a_notebook_that_raises_fails(
@@ -578,6 +721,27 @@ def test_a_notebook_that_raises_fails(
     assert set(reason) == {"requestId", "errorCode", "message"}
     assert reason["errorCode"] == "JobInstanceStatusFailed"
     assert reason["message"] == f"Notebook execution failed {message}"
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        ['print("raise the bar")', "x = 'do not raise'"],
+        ["FAILURE_THRESHOLD = 3", "failed = FAILED or FAILING"],
+        ["x = 1  # raise it later"],
+        ["SELECT 1 -- raise"],
+    ],
+    ids=["raise-in-strings", "fail-inside-words", "raise-in-trailing-comment", "sql-comment"],
+)
+def test_a_notebook_that_only_mentions_raise_or_fail_completes(
+    api: Api, fabric: FakeFabric, cells: list[str]
+) -> None:
+    fabric.job_polls = 0
+    language = "sql" if cells[0].startswith("SELECT") else "python"
+    notebook = fabric.add_notebook("nb", cells, language=language)
+    response = api.post(api.ws(f"/items/{notebook.id}/jobs/instances"), jobType="RunNotebook")
+    (done,) = run_until_done(api, response.headers["Location"])
+    assert (done["status"], done["failureReason"]) == ("Completed", None)
 
 
 def test_the_exit_value_comes_from_the_beta_get(api: Api, fabric: FakeFabric) -> None:
@@ -713,6 +877,26 @@ def test_cancel_a_running_job(api: Api, fabric: FakeFabric) -> None:
     assert_error(unknown, 404, "EntityNotFound")
 
 
+def test_a_job_nobody_polls_ends_on_its_own(api: Api, fabric: FakeFabric, clock: Clock) -> None:
+    assert fabric.job_seconds == 5.0
+    notebook = fabric.add_notebook("nb", 'notebookutils.notebook.exit("7")')
+    location = api.post(
+        api.ws(f"/items/{notebook.id}/jobs/instances"), jobType="RunNotebook"
+    ).headers["Location"]
+    clock.now += 4.5
+    assert fabric.jobs()[0].status == "NotStarted"
+    clock.now += 0.5
+    (job,) = fabric.jobs()
+    assert (job.status, job.polls, job.end_time) == ("Completed", 0, "2023-11-14T22:13:25.2500000")
+    body = api.get(location).json()
+    assert (body["status"], body["endTimeUtc"]) == ("Completed", job.end_time)
+    assert_error(api.post(f"{location}/cancel"), 400, "JobAlreadyCompleted")
+    fabric.job_seconds = None
+    api.post(api.ws(f"/items/{notebook.id}/jobs/instances"), jobType="RunNotebook")
+    clock.now += 3600
+    assert fabric.jobs()[-1].status == "NotStarted"
+
+
 def test_job_instances_are_listed_in_pages(api: Api, fabric: FakeFabric) -> None:
     notebook = fabric.add_notebook("nb", "1")
     path = api.ws(f"/items/{notebook.id}/jobs/instances")
@@ -808,6 +992,41 @@ def test_server_faults_answer_in_fabric_shape(api: Api, fabric: FakeFabric) -> N
     fabric.fail_next(status=400)
     assert_error(api.get("/workspaces"), 400, "InvalidRequest")
     assert api.get("/workspaces").status_code == 200
+
+
+def test_scripted_faults_carry_a_request_id(api: Api, fabric: FakeFabric) -> None:
+    fabric.fail_next(status=500, body={"anything": True})
+    raw = api.get("/workspaces")
+    assert (raw.status_code, raw.json()) == (500, {"anything": True})
+    uuid.UUID(raw.headers["RequestId"])
+    fabric.malformed_next()
+    truncated = api.get("/workspaces")
+    assert truncated.status_code == 200
+    uuid.UUID(truncated.headers["RequestId"])
+    fabric.fail_next(status=503)
+    assert_error(api.get("/workspaces"), 503, "ServiceUnavailable")  # header == body requestId
+
+
+def test_retry_after_is_whole_seconds(api: Api, fabric: FakeFabric) -> None:
+    for bad in (0.5, 1.5, -1, "2", True):
+        with pytest.raises(ValueError, match="whole seconds"):
+            FakeFabric(retry_after=bad)  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match="whole seconds"):
+            fabric.retry_after = bad  # type: ignore[assignment]
+        with pytest.raises(ValueError, match="whole seconds"):
+            fabric.job_retry_after = bad  # type: ignore[assignment]
+        with pytest.raises(ValueError, match="whole seconds"):
+            fabric.throttle(1, retry_after=bad)  # type: ignore[arg-type]
+    fabric.retry_after = 3.0  # type: ignore[assignment]  # whole: sent as an integer
+    fabric.job_retry_after = 4
+    assert (fabric.retry_after, fabric.job_retry_after) == (3, 4)
+    response = api.post(api.ws("/notebooks"), {"displayName": "nb", "definition": ipynb("1")})
+    assert response.headers["Retry-After"] == "3"
+    notebook = fabric.add_notebook("run", "1")
+    run = api.post(api.ws(f"/items/{notebook.id}/jobs/instances"), jobType="RunNotebook")
+    assert run.headers["Retry-After"] == "4"
+    fabric.throttle(0, retry_after=2.0)  # type: ignore[arg-type]
+    assert api.get("/workspaces").headers["Retry-After"] == "2"
 
 
 def test_concurrent_creates_keep_names_unique(api: Api, fabric: FakeFabric) -> None:

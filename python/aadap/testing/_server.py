@@ -437,7 +437,7 @@ class FakeServer(abc.ABC):
         clients that prefer it (openai-python) so nothing sleeps long."""
         if retry_after is None:
             retry_after = max(1, -(-retry_after_ms // 1000)) if retry_after_ms is not None else 1
-        throttle = {"retry-after": _number(retry_after)}
+        throttle = {"retry-after": seconds_text(retry_after)}
         if retry_after_ms is not None:
             throttle["retry-after-ms"] = str(retry_after_ms)
         self.fail_next(n, 429, headers={**throttle, **(headers or {})}, path=path)
@@ -487,7 +487,7 @@ class FakeServer(abc.ABC):
         fault's headers, e.g. ``retry-after``, for bodies that mention them). The default is the
         reason phrase as plain text."""
         return FakeResponse(
-            status, _phrase(status).encode(), {"Content-Type": "text/plain; charset=utf-8"}
+            status, status_phrase(status).encode(), {"Content-Type": "text/plain; charset=utf-8"}
         )
 
     def _common_headers(self, request: RecordedRequest) -> dict[str, str]:
@@ -564,15 +564,18 @@ def _raw_response(status: int, body: Any) -> FakeResponse:
     return json_response(status, body)
 
 
-def _phrase(status: int) -> str:
+def status_phrase(status: int) -> str:
+    """The reason phrase of an HTTP status (``"Service Unavailable"``), ``"HTTP <n>"`` for a
+    status without one. Shared by the fakes' error bodies."""
     try:
         return HTTPStatus(status).phrase
     except ValueError:
         return f"HTTP {status}"
 
 
-def _number(value: float) -> str:
-    """Seconds as Retry-After spells them: an integer when whole."""
+def seconds_text(value: float) -> str:
+    """Seconds as a Retry-After header spells them: an integer when whole (``2.0`` → ``"2"``),
+    else the number as it is (``"0.5"``). Shared by the fakes' throttling responses."""
     return str(int(value)) if float(value).is_integer() else str(value)
 
 

@@ -50,8 +50,8 @@ from aadap.testing._server import (
     FakeResponse,
     FakeServer,
     RecordedRequest,
-    _phrase,
     json_response,
+    status_phrase,
 )
 from aadap.testing.entra import FakeEntra
 
@@ -534,7 +534,7 @@ class FakeAzureOpenAI(FakeServer):
                 "later.",
             ),
         }
-        code, message = messages.get(status, (str(status), _phrase(status)))
+        code, message = messages.get(status, (str(status), status_phrase(status)))
         return _azure_error(status, code, message)
 
     def _common_headers(self, request: RecordedRequest) -> dict[str, str]:

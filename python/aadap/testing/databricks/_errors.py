@@ -8,7 +8,7 @@ import json
 from typing import Literal
 from xml.sax.saxutils import escape as xml_escape
 
-from aadap.testing._server import FakeResponse, RecordedRequest, _phrase, json_response
+from aadap.testing._server import FakeResponse, RecordedRequest, json_response, status_phrase
 
 ErrorShape = Literal["standard", "numeric", "legacy", "text", "html", "empty"]
 """The error-body variants of cloud-apis.md B1 (see :meth:`FakeDatabricks.error_next`)."""
@@ -39,7 +39,7 @@ def default_error(status: int) -> tuple[str, str]:
     """The error code and message the workspace sends with ``status`` (e.g. 503
     ``TEMPORARILY_UNAVAILABLE``); other statuses their reason phrase as the code."""
     return _DEFAULT_ERRORS.get(
-        status, (_phrase(status).upper().replace(" ", "_"), f"{_phrase(status)}.")
+        status, (status_phrase(status).upper().replace(" ", "_"), f"{status_phrase(status)}.")
     )
 
 
@@ -55,7 +55,7 @@ def error_body(shape: ErrorShape, status: int, code: str, text: str) -> tuple[by
         return f"{code}: {text}".encode(), "text/plain; charset=utf-8"
     if shape == "html":
         page = (
-            f"<html><head><title>Error {status} {_phrase(status)}</title></head>"
+            f"<html><head><title>Error {status} {status_phrase(status)}</title></head>"
             f"<body><h2>HTTP ERROR {status}</h2><pre>{xml_escape(text)}</pre></body></html>"
         )
         return page.encode(), "text/html; charset=utf-8"

@@ -18,13 +18,15 @@ Routes (all under ``/v1``; every one needs ``Authorization: Bearer``):
 - Items: ``GET|POST /workspaces/{ws}/items`` (``?type=`` filter), ``GET|PATCH|DELETE
   .../items/{id}``, ``POST .../items/{id}/getDefinition[?format=ipynb]`` and
   ``.../updateDefinition[?updateMetadata=true]``; the same under the type-specific collections
-  ``notebooks``, ``lakehouses`` (with ``properties``), ``dataPipelines`` and
-  ``sparkJobDefinitions``. Create answers 201 Item or 202 LRO; a display name taken by an item
-  of the same type is 400 ``ItemDisplayNameAlreadyInUse``; a definition with bad base64, a
-  payloadType other than ``InlineBase64``, a notebook part whose extension does not match the
-  format (``ipynb``: ``.ipynb``; ``fabricGitSource`` or none: ``.py/.scala/.r/.sql``) or an
-  ipynb that is not JSON is 400 ``CorruptedPayload``.
-- ``GET /operations/{id}`` (NotStarted → Running → Succeeded/Failed), ``GET
+  ``notebooks``, ``lakehouses`` (there, and only there, with ``properties``), ``dataPipelines``
+  and ``sparkJobDefinitions``. Create answers 201 Item or 202 LRO; a display name taken by an
+  item of the same type is 400 ``ItemDisplayNameAlreadyInUse``, one held by
+  :meth:`FakeFabric.reserve_name` 400 ``ItemDisplayNameNotAvailableYet``; a definition with
+  bad base64, a payloadType other than ``InlineBase64``, a notebook part whose extension does
+  not match the format (``ipynb``: ``.ipynb``; ``fabricGitSource`` or none:
+  ``.py/.scala/.r/.sql``) or an ipynb that is not JSON is 400 ``CorruptedPayload``.
+- ``GET /operations/{id}`` (NotStarted → Running → Succeeded/Failed over polls, or on its own
+  ``lro_seconds`` after its start; times in milliseconds with ``Z``), ``GET
   /operations/{id}/result`` (the Item of a create, the definition of a getDefinition).
 - Jobs: ``POST .../items/{id}/jobs/instances?jobType=X`` and ``.../jobs/{jobType}/instances``,
   ``POST .../notebooks/{id}/jobs/execute/instances?beta=false`` and
@@ -32,6 +34,8 @@ Routes (all under ``/v1``; every one needs ``Authorization: Bearer``):
   generic instance URL, Retry-After); ``GET .../items/{id}/jobs/instances[/{jid}]``; ``GET
   .../notebooks/{id}/jobs/execute/instances/{jid}?beta=true`` (with ``properties.exitValue``);
   ``POST .../jobs/instances/{jid}/cancel`` (202; 400 ``JobAlreadyCompleted`` once ended).
+  Instances end over polls, or on their own ``job_seconds`` after their start; times have
+  seven fractional digits and no ``Z``.
 - ``GET .../lakehouses/{id}/tables[?maxResults=]`` (``{"data": [...]}``).
 
 Lists are paged (:attr:`FakeFabric.page_size`) with ``continuationToken`` and

@@ -333,13 +333,15 @@ def _dig(value: Any, *keys: str) -> Any:
 
 
 def ipynb_payload(code: NotebookCode) -> bytes:
-    """An ``.ipynb`` document (nbformat 4) holding these cells."""
+    """An ``.ipynb`` document (nbformat 4) holding these cells, as Fabric exports one: the
+    default lakehouse binding goes in ``metadata.trident.lakehouse`` (``metadata.dependencies``
+    is the ``fabricGitSource`` form; reading accepts both, cloud-apis.md B10.8)."""
     metadata: dict[str, Any] = {
         "language_info": {"name": code.language},
         "kernel_info": {"name": "synapse_pyspark"},
     }
     if code.lakehouse is not None:
-        metadata["dependencies"] = {"lakehouse": code.lakehouse}
+        metadata["trident"] = {"lakehouse": code.lakehouse}
     notebook = {
         "nbformat": 4,
         "nbformat_minor": 5,

@@ -1,6 +1,7 @@
 """The job scheduler of :class:`~aadap.testing.FakeFabric` (cloud-apis.md B10.5): job instances
 that move NotStarted → InProgress → Completed / Failed / Cancelled / Deduped over a set number
-of polls, with an outcome scripted by the test or read from the notebook's code."""
+of polls, or end on their own once the fake's clock passes their deadline, with an outcome
+scripted by the test or read from the notebook's code."""
 
 from __future__ import annotations
 
@@ -22,9 +23,7 @@ JOB_TYPES: Mapping[str, tuple[str, ...]] = {
 """Job types each item type runs (matched case-insensitively; instances report these
 spellings). Others get 400 ``InvalidJobType``."""
 
-JOB_STATUSES = ("NotStarted", "InProgress", "Completed", "Failed", "Cancelled", "Deduped")
-"""The ``status`` values of a job instance."""
-TERMINAL_STATUSES = frozenset({"Completed", "Failed", "Cancelled", "Deduped"})
+TERMINAL_STATUSES = ("Completed", "Failed", "Cancelled", "Deduped")
 """The statuses a job instance ends in."""
 PARAMETER_TYPES = frozenset(
     {"VariableReference", "Integer", "Number", "Text", "Boolean", "DateTime", "Guid", "Automatic"}
@@ -34,7 +33,10 @@ PARAMETER_TYPES = frozenset(
 _RAISE = re.compile(r"\braise\b(?:\s+([A-Za-z_][\w.]*)\s*(?:\((.*)\))?)?")
 # the argument runs to the line's last ")": exit(str(df.count())) reports str(df.count())
 _EXIT = re.compile(r"\b(?:notebookutils|mssparkutils)\.notebook\.exit\(\s*(.*)\s*\)")
+_FAIL = re.compile(r"\bFAIL\b")
+_STRING = re.compile(r"\"(?:\\.|[^\"\\])*\"|'(?:\\.|[^'\\])*'")
 _COMMENTS = ("#", "//", "--")
+_TRAILING_COMMENT = {"python": "#", "r": "#", "scala": "//", "sql": "--"}
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ class JobInstance:
     ``tableMaintenance`` (the lakehouse route). ``body`` is the request body as sent (None when
     empty); ``execution_data`` and ``parameters`` are its fields. ``polls`` counts the GETs of
     the instance so far. ``start_time``/``end_time`` are on the wire format (end None while
-    running)."""
+    running): an instance nobody polls still ends at its deadline (``job_seconds``)."""
 
     id: str
     item_id: str
@@ -89,6 +91,8 @@ class Job:
     body: Any
     root_activity_id: str
     started: float
+    deadline: float | None = None
+    """When it ends on its own, polled or not (the fake's clock; None: only polls end it)."""
     compute: str = "Spark"
     status: str = "NotStarted"
     polls: int = 0
@@ -110,6 +114,11 @@ class Job:
             )
             return
         self.finish(self.outcome.status, now, request_id)
+
+    def expire(self, now: float, request_id: str) -> None:
+        """Ends the instance with its outcome, at its deadline, once ``now`` has passed it."""
+        if not self.done and self.deadline is not None and now >= self.deadline:
+            self.finish(self.outcome.status, self.deadline, request_id)
 
     def finish(self, status: str, now: float, request_id: str) -> None:
         self.status, self.ended = status, now
@@ -179,21 +188,29 @@ class Job:
 
 
 def job_time(epoch: float) -> str:
-    """A job timestamp as the service writes it: UTC, seven fractional digits, no ``Z``
-    (``2023-04-22T06:35:00.7812154``)."""
-    moment = datetime.fromtimestamp(epoch, timezone.utc)
-    ticks = round((epoch % 1) * 10_000_000) % 10_000_000
+    """A job timestamp as the service writes it: UTC, seven fractional digits (100 ns ticks), no
+    ``Z`` (``2023-04-22T06:35:00.7812154``)."""
+    seconds, ticks = divmod(round(epoch * 10_000_000), 10_000_000)
+    moment = datetime.fromtimestamp(seconds, timezone.utc)
     return f"{moment.strftime('%Y-%m-%dT%H:%M:%S')}.{ticks:07d}"
 
 
 def notebook_outcome(code: NotebookCode) -> JobOutcome:
     """The outcome the fake gives a run of this notebook. The code cells run in order, line by
-    line (comment lines skipped): a line calling ``notebookutils.notebook.exit(x)`` (or
-    ``mssparkutils``) ends the run Completed with exitValue ``x`` (a string literal's value,
-    else the argument's text); a line with ``raise`` or ``FAIL`` ends it Failed with the message
-    ``"Notebook execution failed at cell <n>: <what>"``, where ``<what>`` is ``Name: argument``
-    for ``raise Name("argument")`` and the line itself otherwise. Else Completed, exitValue
-    null."""
+    line (lines starting with ``#``, ``//`` or ``--`` are comments and skipped):
+
+    - a line calling ``notebookutils.notebook.exit(x)`` (or ``mssparkutils``) ends the run
+      Completed with exitValue ``x`` (a string literal's value, else the argument's text);
+    - a line with the word ``raise`` in its code (not inside a one-line string literal, not in
+      a trailing comment of the notebook's language) or the word ``FAIL`` anywhere (a marker
+      for tests, trailing comments and strings included; ``FAILURE`` does not count) ends it
+      Failed with the message ``"Notebook execution failed at cell <n>: <what>"``, where
+      ``<what>`` is ``Name: argument`` for ``raise Name("argument")`` and the line itself
+      otherwise.
+
+    Else Completed, exitValue null. Lines are read one at a time: a ``raise`` inside a string
+    spanning several lines (a docstring) still counts."""
+    comment = _TRAILING_COMMENT.get(code.language, "#")
     for number, source in enumerate(code.code_cells, start=1):
         for raw in source.splitlines():
             line = raw.strip()
@@ -202,8 +219,12 @@ def notebook_outcome(code: NotebookCode) -> JobOutcome:
             exit_call = _EXIT.search(line)
             if exit_call is not None:
                 return JobOutcome("Completed", exit_value=_literal(exit_call[1]))
-            raised = _RAISE.search(line)
-            if raised is not None or "FAIL" in line:
+            # string literals blanked to the same length, so positions still match ``line``
+            blanked = _STRING.sub(lambda m: m[0][0] + " " * (len(m[0]) - 2) + m[0][0], line)
+            code_part = blanked.split(comment, 1)[0]
+            found = _RAISE.search(code_part)
+            raised = None if found is None else _RAISE.match(line, found.start())
+            if raised is not None or _FAIL.search(line):
                 what = line
                 if raised is not None and raised[1]:
                     argument = _literal(raised[2]) if raised[2] else ""

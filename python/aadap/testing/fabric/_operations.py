@@ -1,18 +1,18 @@
 """Long-running operations of :class:`~aadap.testing.FakeFabric` (cloud-apis.md B10.6):
 ``GET /v1/operations/{id}`` moves NotStarted → Running → Succeeded or Failed over a set number
-of polls; the operation's effect (the item created, the definition replaced) happens when it
-succeeds, and ``GET /v1/operations/{id}/result`` returns its payload."""
+of polls, and an operation nobody polls ends on its own once the fake's clock passes its
+deadline, as the service's do; the operation's effect (the item created, the definition
+replaced) happens when it succeeds, and ``GET /v1/operations/{id}/result`` returns its
+payload."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
-from aadap.testing.fabric._jobs import job_time
-
-OPERATION_STATUSES = ("NotStarted", "Running", "Succeeded", "Failed", "Undefined")
-"""The ``status`` values of an operation state (the spec's LongRunningOperationStatus)."""
+from aadap.testing.fabric._errors import FabricError
 
 
 @dataclass(frozen=True)
@@ -49,11 +49,15 @@ class LongRunning:
     item_id: str
     polls_needed: int
     apply: Callable[[], dict[str, Any] | None]
-    """Performs the operation's effect when it succeeds; returns the ``/result`` payload."""
+    """Performs the operation's effect when it succeeds; returns the ``/result`` payload. A
+    :class:`FabricError` it raises (the item is gone) ends the operation Failed with that
+    error instead."""
     on_failure: Callable[[], None]
     created: float
     updated: float
     failure: OperationFailure | None = None
+    deadline: float | None = None
+    """When it ends on its own, polled or not (the fake's clock; None: only polls end it)."""
     status: str = "NotStarted"
     polls: int = 0
     result: dict[str, Any] | None = None
@@ -64,7 +68,8 @@ class LongRunning:
         return self.status in ("Succeeded", "Failed")
 
     def poll(self, now: float, request_id: str) -> None:
-        """One state request: the next step of the progression."""
+        """One state request: the next step of the progression (the ``polls_needed + 1``-th
+        request ends it)."""
         self.polls += 1
         if self.done:
             return
@@ -72,17 +77,31 @@ class LongRunning:
         if self.polls <= self.polls_needed:
             self.status = "NotStarted" if self.polls == 1 and self.polls_needed > 1 else "Running"
             return
+        self.finish(now, request_id)
+
+    def expire(self, now: float, request_id: str) -> None:
+        """Ends the operation, at its deadline, once ``now`` has passed it."""
+        if not self.done and self.deadline is not None and now >= self.deadline:
+            self.finish(self.deadline, request_id)
+
+    def finish(self, when: float, request_id: str) -> None:
+        """Ends it: Failed when a failure was scripted or its effect could not happen (without
+        the effect), else Succeeded with the effect applied."""
+        self.updated = when
         if self.failure is not None:
-            self.status = "Failed"
-            self.error = {
-                "requestId": request_id,
-                "errorCode": self.failure.error_code,
-                "message": self.failure.message,
-            }
-            self.on_failure()
+            self._fail(request_id, self.failure.error_code, self.failure.message)
             return
-        self.result = self.apply()
+        try:
+            self.result = self.apply()
+        except FabricError as error:
+            self._fail(request_id, error.code, error.message)
+            return
         self.status = "Succeeded"
+
+    def _fail(self, request_id: str, code: str, message: str) -> None:
+        self.status = "Failed"
+        self.error = {"requestId": request_id, "errorCode": code, "message": message}
+        self.on_failure()
 
     def state(self) -> dict[str, Any]:
         """The OperationState body."""
@@ -104,6 +123,9 @@ class LongRunning:
 
 
 def operation_time(epoch: float) -> str:
-    """An operation timestamp: a job timestamp (seven fractional digits) marked UTC with
-    ``Z``."""
-    return f"{job_time(epoch)}Z"
+    """An operation timestamp as the documented OperationState examples write it: UTC,
+    milliseconds, ``Z`` (``2023-11-13T22:24:40.477Z``). Job instances use another form
+    (:func:`~aadap.testing.fabric._jobs.job_time`)."""
+    seconds, millis = divmod(round(epoch * 1000), 1000)
+    moment = datetime.fromtimestamp(seconds, timezone.utc)
+    return f"{moment.strftime('%Y-%m-%dT%H:%M:%S')}.{millis:03d}Z"

@@ -17,7 +17,14 @@ from datetime import datetime, timezone
 from typing import Any, Literal
 from urllib.parse import quote
 
-from aadap.testing._server import FakeResponse, FakeServer, RecordedRequest, _phrase, json_response
+from aadap.testing._server import (
+    FakeResponse,
+    FakeServer,
+    RecordedRequest,
+    json_response,
+    seconds_text,
+    status_phrase,
+)
 from aadap.testing.entra import FakeEntra, TokenStatus
 from aadap.testing.fabric._errors import (
     REQUEST_ID_HEADER,
@@ -40,6 +47,7 @@ from aadap.testing.fabric._items import (
 from aadap.testing.fabric._jobs import (
     JOB_TYPES,
     PARAMETER_TYPES,
+    TERMINAL_STATUSES,
     Job,
     JobInstance,
     JobOutcome,
@@ -63,8 +71,9 @@ DEFAULT_WORKSPACE_ID = "5e1f2a3b-0000-4000-8000-0000000fab01"
 DEFAULT_CAPACITY_ID = "c0ffee00-0000-4000-8000-0000000fab0c"
 """The capacity its workspaces are assigned to."""
 
-_JOB_STATES = ("Completed", "Failed", "Cancelled", "Deduped")
 _COMPUTES = ("Spark", "Jupyter", "DataWarehouse")
+_MAX_CURSORS = 1000
+"""Continuation tokens remembered at once (the oldest are forgotten first)."""
 
 Handler = Callable[[RecordedRequest, dict[str, str]], FakeResponse]
 
@@ -105,6 +114,16 @@ class _Script:
     polls: int | None
 
 
+@dataclass
+class _NameHold:
+    workspace_id: str
+    item_type: str
+    name: str
+    """Lower-cased: display names compare case-insensitively."""
+    creates: int
+    status: int
+
+
 class FakeFabric(FakeServer):
     """A fake Microsoft Fabric tenant serving the REST API under ``{url}/v1``.
 
@@ -121,18 +140,31 @@ class FakeFabric(FakeServer):
     - ``create_lro``: ``"with_definition"`` (default: 202 when the body has a definition, else
       201), ``"always"`` or ``"never"``; ``update_definition_lro`` (default True: 202, else 200)
       and ``get_definition_lro`` (default False: 200, else 202).
-    - ``lro_polls`` (default 2): state requests before an operation ends (the first answers
-      NotStarted when there are several, the others Running); ``retry_after`` (default 1) the
-      Retry-After of 202s and running operation states.
-    - ``job_polls`` (default 2): GETs of a job instance before it ends (NotStarted first, then
-      InProgress); ``job_retry_after`` (default 1) the Retry-After of job 202s and of GETs of
-      running instances.
+    - ``lro_polls`` (default 2): state requests that still find an operation unfinished; the
+      (``lro_polls`` + 1)-th ends it (Succeeded or Failed), so 0 ends it on the first poll.
+      Of the unfinished answers the first is NotStarted when there are several, the others
+      Running. ``lro_seconds`` (default 2.0; None: never): seconds of ``clock`` after its start
+      at which an operation ends on its own, polled or not (its effect applied, the reserved
+      name released), as the service's operations do; whichever comes first ends it.
+      ``retry_after`` (default 1, whole seconds) the Retry-After of 202s and running operation
+      states.
+    - ``job_polls`` (default 2): GETs of a job instance that still find it running (NotStarted
+      first, then InProgress); the (``job_polls`` + 1)-th ends it. ``job_seconds`` (default
+      5.0; None: never): seconds of ``clock`` after its start at which an instance ends on its
+      own. ``job_retry_after`` (default 1, whole seconds) the Retry-After of job 202s and of
+      GETs of running instances.
+
+    ``lro_seconds`` and ``job_seconds`` are read when an operation or instance starts. Both
+    Retry-After knobs refuse other than whole seconds >= 0 (ValueError): HTTP's Retry-After is
+    an integer.
 
     Scripting: :meth:`script_job` (a job's outcome: Completed with an exitValue, Failed,
     Cancelled, Deduped; otherwise a notebook's code decides, see
     :func:`~aadap.testing.fabric._jobs.notebook_outcome`), :meth:`fail_next_operation`,
-    :meth:`throttle`, and the faults of :class:`~aadap.testing.FakeServer`, which answer with
-    Fabric's ErrorResponse (:meth:`_error_response`).
+    :meth:`reserve_name`, :meth:`throttle`, and the faults of
+    :class:`~aadap.testing.FakeServer`, which answer with Fabric's ErrorResponse
+    (:meth:`_error_response`); every response, faulted ones included, carries a ``RequestId``
+    header.
 
     Thread-safe, like every :class:`FakeServer`.
     """
@@ -145,8 +177,10 @@ class FakeFabric(FakeServer):
         page_size: int = 2,
         lro_polls: int = 2,
         job_polls: int = 2,
-        retry_after: float = 1,
-        job_retry_after: float = 1,
+        retry_after: int = 1,
+        job_retry_after: int = 1,
+        lro_seconds: float | None = 2.0,
+        job_seconds: float | None = 5.0,
         create_lro: Literal["with_definition", "always", "never"] = "with_definition",
         update_definition_lro: bool = True,
         get_definition_lro: bool = False,
@@ -158,8 +192,10 @@ class FakeFabric(FakeServer):
         self.page_size = page_size
         self.lro_polls = lro_polls
         self.job_polls = job_polls
-        self.retry_after = retry_after
-        self.job_retry_after = job_retry_after
+        self._retry_after = _whole_seconds("retry_after", retry_after)
+        self._job_retry_after = _whole_seconds("job_retry_after", job_retry_after)
+        self.lro_seconds = lro_seconds
+        self.job_seconds = job_seconds
         self.create_lro: Literal["with_definition", "always", "never"] = create_lro
         self.update_definition_lro = update_definition_lro
         self.get_definition_lro = get_definition_lro
@@ -169,6 +205,7 @@ class FakeFabric(FakeServer):
         self._definitions: dict[str, Definition] = {}
         self._logical_ids: dict[str, str] = {}
         self._reserved: dict[str, tuple[str, str, str]] = {}
+        self._holds: list[_NameHold] = []
         self._lakehouses: dict[str, LakehouseState] = {}
         self._operations: dict[str, LongRunning] = {}
         self._operation_failures: list[OperationFailure] = []
@@ -178,12 +215,30 @@ class FakeFabric(FakeServer):
         self._cursor_serial = itertools.count(1)
         self._throttle_limit: int | None = None
         self._throttle_window = 60.0
-        self._throttle_retry_after: float | None = None
+        self._throttle_retry_after: int | None = None
         self._calls: dict[str, deque[float]] = {}
         self._workspaces[DEFAULT_WORKSPACE_ID] = Workspace(
             DEFAULT_WORKSPACE_ID, "SANDBOX", "aadap sandbox workspace"
         )
         self._routes = self._route_table()
+
+    @property
+    def retry_after(self) -> int:
+        """The Retry-After (whole seconds) of operation 202s and running operation states."""
+        return self._retry_after
+
+    @retry_after.setter
+    def retry_after(self, value: int) -> None:
+        self._retry_after = _whole_seconds("retry_after", value)
+
+    @property
+    def job_retry_after(self) -> int:
+        """The Retry-After (whole seconds) of job 202s and GETs of running job instances."""
+        return self._job_retry_after
+
+    @job_retry_after.setter
+    def job_retry_after(self, value: int) -> None:
+        self._job_retry_after = _whole_seconds("job_retry_after", value)
 
     # -- the tenant's contents -----------------------------------------------------------------
 
@@ -228,13 +283,25 @@ class FakeFabric(FakeServer):
         (``{"format", "parts":[{"path","payload","payloadType"}]}``, checked as a create would);
         returns it. ValueError for an unknown type or workspace, a taken name or a bad
         definition."""
+        return self._add_item(item_type, display_name, workspace_id, description, definition)
+
+    def _add_item(
+        self,
+        item_type: str,
+        display_name: str,
+        workspace_id: str | None,
+        description: str = "",
+        definition: Mapping[str, Any] | None = None,
+        lakehouse: Callable[[Item], LakehouseState] | None = None,
+    ) -> Item:
         try:
             parsed = None if definition is None else parse_definition(item_type, definition)
             with self._lock:
+                self._settle()
                 item = self._new_item(
                     workspace_id or DEFAULT_WORKSPACE_ID, item_type, display_name, description
                 )
-                self._insert(item, parsed)
+                self._insert(item, parsed, None if lakehouse is None else lakehouse(item))
         except FabricError as error:
             raise ValueError(error.message) from None
         return item
@@ -278,12 +345,17 @@ class FakeFabric(FakeServer):
                 f"sql_endpoint_status must be one of {SQL_ENDPOINT_STATUSES}, "
                 f"got {sql_endpoint_status!r}"
             )
-        item = self.add_item("Lakehouse", display_name, workspace_id=workspace_id)
-        with self._lock:
-            self._lakehouses[item.id].provisioning_status = sql_endpoint_status
-        for name in tables:
-            self.add_table(item.id, name)
-        return item
+
+        def state(item: Item) -> LakehouseState:
+            lakehouse = _new_lakehouse(sql_endpoint_status)
+            lakehouse.tables += [
+                Table(name, "Managed", "Delta", table_location(item.workspace_id, item.id, name))
+                for name in tables
+            ]
+            return lakehouse
+
+        # the state is complete before the item is visible to a concurrent request
+        return self._add_item("Lakehouse", display_name, workspace_id, lakehouse=state)
 
     def add_table(
         self,
@@ -309,6 +381,7 @@ class FakeFabric(FakeServer):
     def items(self, workspace_id: str | None = None, item_type: str | None = None) -> list[Item]:
         """The items (of a workspace, of a type), in creation order."""
         with self._lock:
+            self._settle()
             return [
                 item
                 for item in self._items.values()
@@ -318,12 +391,14 @@ class FakeFabric(FakeServer):
     def item(self, item_id: str) -> Item:
         """An item by id (KeyError when there is none)."""
         with self._lock:
+            self._settle()
             return self._items[item_id]
 
     def definition(self, item_id: str) -> Definition | None:
         """The item's current definition, parts decoded (None when it has none; KeyError for an
         unknown item): what the last completed create or updateDefinition stored."""
         with self._lock:
+            self._settle()
             if item_id not in self._items:
                 raise KeyError(item_id)
             return self._definitions.get(item_id)
@@ -339,6 +414,7 @@ class FakeFabric(FakeServer):
     def operations(self) -> list[Operation]:
         """Every long-running operation, in start order."""
         with self._lock:
+            self._settle()
             return [operation.snapshot() for operation in self._operations.values()]
 
     def fail_next_operation(
@@ -356,11 +432,13 @@ class FakeFabric(FakeServer):
     def jobs(self, item_id: str | None = None) -> list[JobInstance]:
         """Every job instance (of an item), in start order."""
         with self._lock:
+            self._settle()
             return [job.snapshot() for job in self._jobs.values() if item_id in (None, job.item_id)]
 
     def job(self, job_id: str) -> JobInstance:
         """A job instance by id (KeyError when there is none)."""
         with self._lock:
+            self._settle()
             return self._jobs[job_id].snapshot()
 
     def script_job(
@@ -377,31 +455,71 @@ class FakeFabric(FakeServer):
         instead of what its content says: ``exit_value`` for Completed, ``failureReason``
         ``{errorCode, message}`` for Failed. ``polls`` overrides :attr:`job_polls` for it.
         Scripts are taken in the order they were added."""
-        if status not in _JOB_STATES:
-            raise ValueError(f"status must be one of {_JOB_STATES}, got {status!r}")
+        if status not in TERMINAL_STATUSES:
+            raise ValueError(f"status must be one of {TERMINAL_STATUSES}, got {status!r}")
         outcome = JobOutcome(status, exit_value, error_code, message)
         with self._lock:
             self._scripts.append(_Script(item_id, outcome, polls))
 
     def throttle(
-        self, limit: int | None, *, window: float = 60.0, retry_after: float | None = None
+        self, limit: int | None, *, window: float = 60.0, retry_after: int | None = None
     ) -> None:
         """Answers 429 ``RequestBlocked`` (``isRetriable: true``) to every request of an
         identity (the token's ``appid``) beyond ``limit`` calls in the last ``window`` seconds,
-        with ``Retry-After`` = ``retry_after``, else the seconds until the window has room
-        again (rounded up). Refused requests do not count. ``limit=None`` turns it off."""
+        with ``Retry-After`` = ``retry_after`` (whole seconds; ValueError otherwise), else the
+        seconds until the window has room again (rounded up). Refused requests do not count.
+        ``limit=None`` turns it off.
+
+        The count is per identity across every route; the service also counts per API, so a
+        client throttled on one route may still be served on another there, not here."""
         if limit is not None and limit < 0:
             raise ValueError(f"limit must be >= 0 or None, got {limit}")
+        wait = None if retry_after is None else _whole_seconds("retry_after", retry_after)
         with self._lock:
             self._throttle_limit = limit
             self._throttle_window = window
-            self._throttle_retry_after = retry_after
+            self._throttle_retry_after = wait
             self._calls.clear()
+
+    def reserve_name(
+        self,
+        display_name: str,
+        item_type: str,
+        *,
+        workspace_id: str | None = None,
+        creates: int = 1,
+        status: Literal[400, 409] = 400,
+    ) -> None:
+        """The next ``creates`` create requests (``POST .../items`` or a type collection) of an
+        ``item_type`` named ``display_name`` (case-insensitively) in the workspace (default: the
+        default one) get ``status`` ``ItemDisplayNameNotAvailableYet`` (body and
+        ``x-ms-public-api-error-code``, ``isRetriable: true``), as the service answers while it
+        still holds the name of a deleted item; the create after them goes through. Only creates
+        that would otherwise succeed are refused (and counted). 400 is the status cloud-apis.md
+        B10.1 lists; some users report 409."""
+        if item_type not in ITEM_TYPES:
+            raise ValueError(f"unknown item type {item_type!r}")
+        if creates < 1:
+            raise ValueError(f"creates must be >= 1, got {creates}")
+        if status not in (400, 409):
+            raise ValueError(f"status must be 400 or 409, got {status}")
+        with self._lock:
+            self._holds.append(
+                _NameHold(
+                    workspace_id or DEFAULT_WORKSPACE_ID,
+                    item_type,
+                    display_name.lower(),
+                    creates,
+                    status,
+                )
+            )
 
     # -- the service ---------------------------------------------------------------------------
 
     def _handle(self, request: RecordedRequest) -> FakeResponse:
         request_id = str(uuid.uuid4())
+        with self._lock:
+            self._settle()
         try:
             identity = self._authenticate(request)
             self._count_call(identity)
@@ -411,6 +529,21 @@ class FakeFabric(FakeServer):
             return error.response(request_id)
         response.headers.setdefault(REQUEST_ID_HEADER, request_id)
         return response
+
+    def _common_headers(self, request: RecordedRequest) -> dict[str, str]:
+        """A ``RequestId`` for responses that have none yet (scripted faults)."""
+        return {REQUEST_ID_HEADER: str(uuid.uuid4())}
+
+    def _settle(self) -> None:
+        """Ends the operations and job instances whose deadline the clock has passed, in start
+        order (the caller holds the lock)."""
+        now = self._clock()
+        for operation in self._operations.values():
+            if not operation.done:
+                operation.expire(now, str(uuid.uuid4()))
+        for job in self._jobs.values():
+            if not job.done:
+                job.expire(now, str(uuid.uuid4()))
 
     def _route_table(self) -> list[tuple[str, tuple[str, ...], Handler]]:
         ws = ("workspaces", "{ws}")
@@ -580,17 +713,33 @@ class FakeFabric(FakeServer):
                 related=(workspace_id, "Workspace"),
             )
 
-    def _insert(self, item: Item, definition: Definition | None) -> None:
-        self._items[item.id] = item
+    def _check_hold(self, item: Item) -> None:
+        """400 (or 409) ``ItemDisplayNameNotAvailableYet`` while :meth:`reserve_name` holds the
+        item's name."""
+        key = (item.workspace_id, item.type, item.display_name.lower())
+        hold = next((h for h in self._holds if (h.workspace_id, h.item_type, h.name) == key), None)
+        if hold is None:
+            return
+        hold.creates -= 1
+        if hold.creates == 0:
+            self._holds.remove(hold)
+        raise FabricError(
+            hold.status,
+            "ItemDisplayNameNotAvailableYet",
+            f"Requested '{item.display_name}' is not available yet and is expected to become "
+            "available in the upcoming minutes.",
+            retriable=True,
+        )
+
+    def _insert(
+        self, item: Item, definition: Definition | None, lakehouse: LakehouseState | None = None
+    ) -> None:
         self._logical_ids[item.id] = str(uuid.uuid4())
         if definition is not None:
             self._definitions[item.id] = definition
         if item.type == "Lakehouse":
-            self._lakehouses[item.id] = LakehouseState(
-                str(uuid.uuid4()),
-                f"{secrets.token_hex(13)}-{secrets.token_hex(13)}.datawarehouse.fabric.microsoft.com",
-                "Success",
-            )
+            self._lakehouses[item.id] = lakehouse or _new_lakehouse("Success")
+        self._items[item.id] = item  # last: visible once complete
 
     def _page(
         self,
@@ -603,7 +752,12 @@ class FakeFabric(FakeServer):
     ) -> FakeResponse:
         """One page of a list. A ``continuationToken`` resumes a listing of the same path with
         the filters and page size of its first page; otherwise ``filters`` and ``size`` start
-        one. Tokens contain ``+ / = # :``, so a client must percent-encode them once."""
+        one. Tokens contain ``+ / = # :``, so a client must percent-encode them once. A token
+        may be used again (a retried page); the last :data:`_MAX_CURSORS` are remembered.
+
+        Refusing a token that arrives decoded to something else (sent raw, or percent-encoded
+        twice) with 400 ``InvalidContinuationToken`` is the fake's choice, to catch such
+        clients: what the service does then is not documented."""
         token = request.query.get("continuationToken")
         with self._lock:
             if token is not None:
@@ -624,6 +778,8 @@ class FakeFabric(FakeServer):
                 salt = base64.b64encode(secrets.token_bytes(9)).decode("ascii")
                 token = f"{salt}+/{serial}:{end}#=="
                 self._cursors[token] = _Cursor(request.path, end, cursor.size, cursor.filters)
+                if len(self._cursors) > _MAX_CURSORS:
+                    del self._cursors[next(iter(self._cursors))]
                 body["continuationToken"] = token
                 body["continuationUri"] = (
                     f"{self.url}{request.path}?continuationToken={quote(token, safe='')}"
@@ -651,6 +807,7 @@ class FakeFabric(FakeServer):
             now,
             now,
             failure,
+            deadline=None if self.lro_seconds is None else now + self.lro_seconds,
         )
         self._operations[operation.id] = operation
         return FakeResponse(202, b"", self._lro_headers(operation.id, running=True))
@@ -662,7 +819,7 @@ class FakeFabric(FakeServer):
         return {
             "Location": location,
             "x-ms-operation-id": operation_id,
-            "Retry-After": _seconds(self.retry_after),
+            "Retry-After": seconds_text(self.retry_after),
         }
 
     # -- workspaces and items ------------------------------------------------------------------
@@ -676,26 +833,30 @@ class FakeFabric(FakeServer):
         with self._lock:
             return json_response(200, self._workspace(params["ws"]).to_json())
 
-    def _item_json(self, item: Item) -> dict[str, Any]:
+    def _item_json(self, item: Item, collection: str | None) -> dict[str, Any]:
+        """The Item body; a lakehouse's ``properties`` only on the ``lakehouses`` routes (the
+        generic ``/items`` ones serve the plain Item, as GetItem.json shows)."""
         body = item.to_json()
-        if item.type == "Lakehouse" and item.id in self._lakehouses:
+        if collection == "lakehouses" and item.id in self._lakehouses:
             body["properties"] = self._lakehouses[item.id].properties(item)
         return body
 
     def _list_items(self, request: RecordedRequest, params: dict[str, str]) -> FakeResponse:
-        return self._list(request, params["ws"], request.query.get("type"))
+        return self._list(request, params["ws"], request.query.get("type"), None)
 
     def _list_collection(self, request: RecordedRequest, params: dict[str, str]) -> FakeResponse:
-        return self._list(request, params["ws"], COLLECTIONS[params["coll"]])
+        return self._list(request, params["ws"], COLLECTIONS[params["coll"]], params["coll"])
 
-    def _list(self, request: RecordedRequest, ws: str, item_type: str | None) -> FakeResponse:
+    def _list(
+        self, request: RecordedRequest, ws: str, item_type: str | None, collection: str | None
+    ) -> FakeResponse:
         with self._lock:
             self._workspace(ws)
 
         def rows(filters: dict[str, str]) -> list[dict[str, Any]]:
             wanted = filters.get("type")
             return [
-                self._item_json(item)
+                self._item_json(item, collection)
                 for item in self._items.values()
                 if item.workspace_id == ws
                 and (wanted is None or item.type.lower() == wanted.lower())
@@ -705,7 +866,7 @@ class FakeFabric(FakeServer):
 
     def _get_item(self, request: RecordedRequest, params: dict[str, str]) -> FakeResponse:
         with self._lock:
-            return json_response(200, self._item_json(self._item_in(params)))
+            return json_response(200, self._item_json(self._item_in(params), params.get("coll")))
 
     def _create_item(self, request: RecordedRequest, params: dict[str, str]) -> FakeResponse:
         return self._create(request, params["ws"], None)
@@ -713,9 +874,10 @@ class FakeFabric(FakeServer):
     def _create_in_collection(
         self, request: RecordedRequest, params: dict[str, str]
     ) -> FakeResponse:
-        return self._create(request, params["ws"], COLLECTIONS[params["coll"]])
+        return self._create(request, params["ws"], params["coll"])
 
-    def _create(self, request: RecordedRequest, ws: str, forced_type: str | None) -> FakeResponse:
+    def _create(self, request: RecordedRequest, ws: str, collection: str | None) -> FakeResponse:
+        forced_type = None if collection is None else COLLECTIONS[collection]
         body = self._body(request)
         display_name = body.get("displayName")
         if not isinstance(display_name, str) or not display_name.strip():
@@ -733,6 +895,7 @@ class FakeFabric(FakeServer):
             definition = (
                 None if raw_definition is None else parse_definition(item_type, raw_definition)
             )
+            self._check_hold(item)
             if self.create_lro == "always" or (
                 self.create_lro == "with_definition" and definition is not None
             ):
@@ -742,14 +905,14 @@ class FakeFabric(FakeServer):
                 def apply() -> dict[str, Any]:
                     del self._reserved[reservation]
                     self._insert(item, definition)
-                    return self._item_json(item)
+                    return self._item_json(item, collection)
 
                 def release() -> None:
                     del self._reserved[reservation]
 
                 return self._lro("Create", item.id, apply, release)
             self._insert(item, definition)
-            return json_response(201, self._item_json(item))
+            return json_response(201, self._item_json(item, collection))
 
     def _update_item(self, request: RecordedRequest, params: dict[str, str]) -> FakeResponse:
         body = self._body(request)
@@ -780,7 +943,7 @@ class FakeFabric(FakeServer):
                 item.folder_id,
             )
             self._items[item.id] = updated
-            return json_response(200, self._item_json(updated))
+            return json_response(200, self._item_json(updated, params.get("coll")))
 
     def _delete_item(self, request: RecordedRequest, params: dict[str, str]) -> FakeResponse:
         with self._lock:
@@ -788,6 +951,7 @@ class FakeFabric(FakeServer):
             del self._items[item.id]
             self._definitions.pop(item.id, None)
             self._lakehouses.pop(item.id, None)
+            self._logical_ids.pop(item.id, None)
         return FakeResponse(200)
 
     def _get_definition(self, request: RecordedRequest, params: dict[str, str]) -> FakeResponse:
@@ -796,7 +960,9 @@ class FakeFabric(FakeServer):
             item = self._item_in(params)
 
             def apply() -> dict[str, Any]:
-                current = self._items.get(item.id, item)
+                current = self._items.get(item.id)
+                if current is None:  # deleted while the operation ran
+                    raise not_found("Item", item.id)
                 rendered = render_definition(
                     current, self._definitions.get(item.id), requested, self._logical_ids[item.id]
                 )
@@ -820,8 +986,8 @@ class FakeFabric(FakeServer):
 
             def apply() -> None:
                 current = self._items.get(item.id)
-                if current is None:
-                    return
+                if current is None:  # deleted while the operation ran
+                    raise not_found("Item", item.id)
                 self._definitions[item.id] = definition
                 if metadata:
                     self._items[item.id] = Item(
@@ -923,6 +1089,7 @@ class FakeFabric(FakeServer):
                 outcome, polls = script.outcome, script.polls
             else:
                 outcome, polls = self._natural_outcome(item), None
+            now = self._clock()
             job = Job(
                 id=str(uuid.uuid4()),
                 item_id=item.id,
@@ -933,14 +1100,15 @@ class FakeFabric(FakeServer):
                 polls_needed=self.job_polls if polls is None else polls,
                 body=body if request.body.strip() else None,
                 root_activity_id=str(uuid.uuid4()),
-                started=self._clock(),
+                started=now,
+                deadline=None if self.job_seconds is None else now + self.job_seconds,
                 compute=compute,
             )
             self._jobs[job.id] = job
         return FakeResponse(
             202,
             b"",
-            {"Location": self._job_url(job), "Retry-After": _seconds(self.job_retry_after)},
+            {"Location": self._job_url(job), "Retry-After": seconds_text(self.job_retry_after)},
         )
 
     def _natural_outcome(self, item: Item) -> JobOutcome:
@@ -968,7 +1136,7 @@ class FakeFabric(FakeServer):
         with self._lock:
             job = self._job_in(params)
             job.poll(self._clock(), str(uuid.uuid4()))
-            headers = {} if job.done else {"Retry-After": _seconds(self.job_retry_after)}
+            headers = {} if job.done else {"Retry-After": seconds_text(self.job_retry_after)}
             return json_response(200, job.to_json(beta=beta), headers)
 
     def _get_job(self, request: RecordedRequest, params: dict[str, str]) -> FakeResponse:
@@ -1000,7 +1168,7 @@ class FakeFabric(FakeServer):
             return FakeResponse(
                 202,
                 b"",
-                {"Location": self._job_url(job), "Retry-After": _seconds(self.job_retry_after)},
+                {"Location": self._job_url(job), "Retry-After": seconds_text(self.job_retry_after)},
             )
 
     # -- lakehouses ----------------------------------------------------------------------------
@@ -1052,10 +1220,10 @@ class FakeFabric(FakeServer):
             409: ("Conflict", "The request conflicts with the current state of the resource"),
         }
         if status >= 500:
-            phrase = _phrase(status)
+            phrase = status_phrase(status)
             code = phrase.replace(" ", "").replace("-", "")
             return FabricError(status, code, f"{phrase}. Please retry.", retriable=True).response()
-        code, message = codes.get(status, ("InvalidRequest", _phrase(status)))
+        code, message = codes.get(status, ("InvalidRequest", status_phrase(status)))
         return FabricError(status, code, message).response()
 
 
@@ -1070,13 +1238,29 @@ def _throttled(wait: float, now: float, *, header: bool = True) -> FabricError:
         "RequestBlocked",
         message,
         retriable=True,
-        headers={"Retry-After": _seconds(wait)} if header else None,
+        headers={"Retry-After": seconds_text(wait)} if header else None,
     )
 
 
-def _seconds(value: float) -> str:
-    """Seconds as Retry-After spells them: an integer when whole."""
-    return str(int(value)) if float(value).is_integer() else str(value)
+def _whole_seconds(name: str, value: Any) -> int:
+    """``value`` as whole seconds for a Retry-After header (an integer in HTTP); ValueError for
+    anything else."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not float(value).is_integer()
+        or value < 0
+    ):
+        raise ValueError(
+            f"{name} must be whole seconds >= 0 (HTTP Retry-After is an integer), got {value!r}"
+        )
+    return int(value)
+
+
+def _new_lakehouse(sql_endpoint_status: str) -> LakehouseState:
+    """A lakehouse's state: a SQL endpoint with a dummy host, no tables."""
+    host = f"{secrets.token_hex(13)}-{secrets.token_hex(13)}.datawarehouse.fabric.microsoft.com"
+    return LakehouseState(str(uuid.uuid4()), host, sql_endpoint_status)
 
 
 def _require_beta(request: RecordedRequest, expected: str) -> None:
