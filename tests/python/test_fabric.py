@@ -344,3 +344,11 @@ def test_ctrl_c_interrupts_any_call_waiting_on_retries(
         c.list_items()
     timer.join()
     assert time.monotonic() - started < 5
+
+
+def test_a_reserved_name_is_tried_again_each_minute(fabric: FakeFabric, entra: FakeEntra) -> None:
+    time_ = aadap.ManualTime()
+    c = client(fabric, entra, time_)
+    fabric.reserve_name("orders", "Notebook", creates=2)
+    assert c.create_item("orders", "Notebook")["displayName"] == "orders"
+    assert time_.sleeps == [60.0, 60.0]
