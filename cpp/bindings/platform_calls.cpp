@@ -8,10 +8,36 @@ namespace aadap::bindings {
 
 using namespace platforms;
 
-CancelCheck interrupt_check() {
-  return [] {
+namespace {
+
+/// A Python object that may outlive the GIL-holding scope it was made in: released with the
+/// GIL taken.
+struct PythonRef {
+  py::object object;
+  ~PythonRef() {
     py::gil_scoped_acquire gil;
-    return PyErr_CheckSignals() != 0;
+    object = py::object();
+  }
+};
+
+}  // namespace
+
+CancelCheck interrupt_check() {
+  py::gil_scoped_acquire gil;  // callers may have released it already
+  // looked up once; never released (it lives as long as the interpreter)
+  static const auto* current_event =
+      new py::object(py::module_::import("aadap.cancellation").attr("current_event"));
+  auto event = std::make_shared<PythonRef>();
+  event->object = (*current_event)();
+  if (event->object.is_none()) {
+    return [] {
+      py::gil_scoped_acquire gil;
+      return PyErr_CheckSignals() != 0;
+    };
+  }
+  return [event] {
+    py::gil_scoped_acquire gil;
+    return PyErr_CheckSignals() != 0 || event->object.attr("is_set")().cast<bool>();
   };
 }
 

@@ -16,7 +16,8 @@
 namespace aadap::bindings {
 
 /// Asked while a call waits: a Ctrl-C pending in Python stops the call (the bound function
-/// then raises the KeyboardInterrupt, see bind_errors.cpp).
+/// then raises the KeyboardInterrupt, see bind_errors.cpp), and so does the cancel event of
+/// an asyncio caller's worker thread (aadap.cancellation).
 platforms::CancelCheck interrupt_check();
 
 /// Held for the length of a blocking call: the GIL released, and Ctrl-C cancelling every

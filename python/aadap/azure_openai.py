@@ -17,7 +17,6 @@ appear in reprs, logs or exception messages.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from aadap import _core
+from aadap.cancellation import run_in_thread
 from aadap.correlation import current_correlation_id, new_correlation_id
 from aadap.settings import get_settings
 
@@ -389,12 +389,13 @@ class AzureOpenAI:
         )
 
     async def acomplete(self, *args: Any, **kwargs: Any) -> ChatCompletion:
-        """:meth:`complete` on a worker thread (the C++ call releases the GIL)."""
-        return await asyncio.to_thread(self.complete, *args, **kwargs)
+        """:meth:`complete` on a worker thread (the C++ call releases the GIL); cancelling the
+        awaiting task stops the request."""
+        return await run_in_thread(self.complete, *args, **kwargs)
 
     async def aembed(self, *args: Any, **kwargs: Any) -> np.ndarray:
-        """:meth:`embed` on a worker thread."""
-        return await asyncio.to_thread(self.embed, *args, **kwargs)
+        """:meth:`embed` on a worker thread; cancelling the awaiting task stops the requests."""
+        return await run_in_thread(self.embed, *args, **kwargs)
 
     @property
     def connections_opened(self) -> int:

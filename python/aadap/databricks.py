@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from aadap import _core
 from aadap.azure_openai import _correlation, _secret, make_transport
+from aadap.cancellation import run_in_thread
 from aadap.results import SqlColumn, SqlResult
 from aadap.settings import get_settings
 
@@ -558,10 +559,9 @@ class Databricks:
         return table
 
     async def asql(self, *args: Any, **kwargs: Any) -> SqlResult:
-        """:meth:`sql` on a worker thread (the C++ call releases the GIL)."""
-        import asyncio
-
-        return await asyncio.to_thread(self.sql, *args, **kwargs)
+        """:meth:`sql` on a worker thread (the C++ call releases the GIL); cancelling the
+        awaiting task cancels the statement."""
+        return await run_in_thread(self.sql, *args, **kwargs)
 
     @property
     def connections_opened(self) -> int:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from aadap import _core
 from aadap.azure_openai import EntraCredential, _correlation, make_transport
+from aadap.cancellation import run_in_thread
 from aadap.settings import get_settings
 
 if TYPE_CHECKING:
@@ -429,12 +430,9 @@ class Fabric:
                                  progress=progress, task_id=task_id)  # fmt: skip
 
     async def arun_notebook(self, code: str, **kwargs: Any) -> FabricJob:
-        """:meth:`run_notebook` on a worker thread (the C++ call releases the GIL). Cancelling
-        the awaiting task does not reach the worker thread: the job runs on until it ends or
-        its ``timeout`` (which cancels it) — give a timeout that suits."""
-        import asyncio
-
-        return await asyncio.to_thread(self.run_notebook, code, **kwargs)
+        """:meth:`run_notebook` on a worker thread (the C++ call releases the GIL); cancelling
+        the awaiting task cancels the notebook job."""
+        return await run_in_thread(self.run_notebook, code, **kwargs)
 
     # -- lakehouses -----------------------------------------------------------------------------
 

@@ -544,3 +544,21 @@ def test_every_unsuccessful_end_of_a_run_raises(
     assert caught.value.code == code
     ended = c.wait_for_run(run_id, raise_on_failure=False)
     assert ended["state"]["life_cycle_state"] in {"TERMINATED", "SKIPPED", "INTERNAL_ERROR"}
+
+
+def test_cancelling_the_awaiting_task_cancels_the_statement(dbx: FakeDatabricks) -> None:
+    import asyncio
+
+    dbx.add_table("FROM slow", [("n", "INT")], [(1,)], running_seconds=3600)
+    c = client(dbx, time=None)
+
+    async def main() -> None:
+        statement = asyncio.ensure_future(c.asql("SELECT n FROM slow", timeout=300))
+        while not dbx.statements:
+            await asyncio.sleep(0.05)
+        statement.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await statement
+
+    asyncio.run(main())  # returns once the worker thread has ended
+    assert dbx.last_statement.cancels == 1

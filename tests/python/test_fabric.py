@@ -352,3 +352,28 @@ def test_a_reserved_name_is_tried_again_each_minute(fabric: FakeFabric, entra: F
     fabric.reserve_name("orders", "Notebook", creates=2)
     assert c.create_item("orders", "Notebook")["displayName"] == "orders"
     assert time_.sleeps == [60.0, 60.0]
+
+
+def test_cancelling_the_awaiting_task_cancels_the_notebook_job(
+    fabric: FakeFabric, entra: FakeEntra
+) -> None:
+    import asyncio
+
+    fabric.script_job("Completed", polls=100_000)
+    fabric.create_lro = "never"
+    c = aadap.Fabric(
+        fabric.workspace_id, tenant_id=entra.tenant, client_id="fabric-app",
+        client_secret=SECRET, authority=entra.authority, api_base=fabric.api_url,
+        ca_bundle=str(fabric.ca_path),
+    )  # fmt: skip
+
+    async def main() -> None:
+        run = asyncio.ensure_future(c.arun_notebook("print('async')", timeout=300))
+        while not fabric.jobs():
+            await asyncio.sleep(0.05)
+        run.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await run
+
+    asyncio.run(main())  # returns once the worker thread has ended (the executor joins it)
+    assert [job.status for job in fabric.jobs()] == ["Cancelled"]
