@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -41,3 +43,20 @@ def test_command_wrapper_exports_the_url(tmp_path: Path) -> None:
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("postgresql://aadap@127.0.0.1:")
+
+
+def test_a_terminated_wrapper_stops_its_server() -> None:
+    with subprocess.Popen(
+        [sys.executable, "-m", "aadap.testing.postgres", "--", "sleep", "120"],
+        stderr=subprocess.PIPE, text=True, env=dict(os.environ),
+    ) as wrapper:  # fmt: skip
+        assert wrapper.stderr is not None
+        line = ""
+        while "PostgreSQL running at" not in line:  # after any warnings of the interpreter
+            line = wrapper.stderr.readline()
+            assert line, "the wrapper ended before its server ran"
+        port = int(line.rsplit(":", 1)[1].split("/")[0])
+        wrapper.terminate()
+        assert wrapper.wait(timeout=60) == 128 + signal.SIGTERM
+    with pytest.raises(ConnectionRefusedError):  # nothing listens there any more
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()

@@ -19,6 +19,7 @@ import glob
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -230,6 +231,13 @@ def main(argv: list[str]) -> int:
     if not command:
         print("usage: python -m aadap.testing.postgres -- COMMAND [ARG...]", file=sys.stderr)
         return 2
+
+    def terminate(signum: int, _frame: object) -> None:
+        # a CI runner stopping us: end the command and stop the server (`with` below), so no
+        # server outlives the wrapper
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, terminate)
     with PostgresCluster() as cluster:
         print(f"aadap.testing: PostgreSQL running at {cluster.url}", file=sys.stderr, flush=True)
         return subprocess.call(command, env={**os.environ, URL_VARIABLE: cluster.url})
