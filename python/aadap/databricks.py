@@ -30,7 +30,7 @@ from aadap import _core
 from aadap.azure_openai import _correlation, _secret, make_transport
 from aadap.cancellation import run_in_thread
 from aadap.results import SqlColumn, SqlResult
-from aadap.settings import get_settings
+from aadap.settings import get_settings, targets_of
 
 if TYPE_CHECKING:
     from aadap.engine import Engine
@@ -224,9 +224,7 @@ class Databricks:
         (else the usual Databricks sources). A PRODUCTION target that is not configured is an
         error, never a fallback to SANDBOX (INV-05)."""
         s = settings or get_settings()
-        if target not in ("SANDBOX", "PRODUCTION"):
-            raise _core.InvalidArgumentError("target is 'SANDBOX' or 'PRODUCTION'")
-        targets = s.sandbox if target == "SANDBOX" else s.production
+        targets = targets_of(s, target)
         if target == "PRODUCTION" and not targets.databricks_host and "host" not in overrides:
             raise _core.ConfigurationError(
                 "no PRODUCTION Databricks target: set AADAP_PRODUCTION_DATABRICKS_HOST (a "

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from aadap import _core
 from aadap.azure_openai import EntraCredential, _correlation, make_transport
 from aadap.cancellation import run_in_thread
-from aadap.settings import get_settings
+from aadap.settings import get_settings, targets_of
 
 if TYPE_CHECKING:
     from aadap.engine import Engine
@@ -216,9 +216,7 @@ class Fabric:
         ``AADAP_ENTRA_AUTHORITY``, calling ``AADAP_FABRIC_API_BASE``. A PRODUCTION workspace
         that is not configured is an error, never a fallback to SANDBOX (INV-05)."""
         s = settings or get_settings()
-        if target not in ("SANDBOX", "PRODUCTION"):
-            raise _core.InvalidArgumentError("target is 'SANDBOX' or 'PRODUCTION'")
-        targets = s.sandbox if target == "SANDBOX" else s.production
+        targets = targets_of(s, target)
         prefix = "AADAP_" if target == "SANDBOX" else "AADAP_PRODUCTION_"
         if not targets.fabric_workspace_id and "workspace_id" not in overrides:
             apart = " (a PRODUCTION task is never sent to the SANDBOX workspace)"

@@ -9,9 +9,15 @@ from __future__ import annotations
 
 import functools
 
-from aadap._core import PlatformTargets, Secret, Settings, configure_logging
+from aadap._core import (
+    InvalidArgumentError,
+    PlatformTargets,
+    Secret,
+    Settings,
+    configure_logging,
+)
 
-__all__ = ["PlatformTargets", "Secret", "Settings", "get_settings"]
+__all__ = ["PlatformTargets", "Secret", "Settings", "get_settings", "targets_of"]
 
 
 def _settings_repr(self: Settings) -> str:
@@ -37,3 +43,11 @@ def get_settings() -> Settings:
     settings = Settings.from_env()
     configure_logging(settings)
     return settings
+
+
+def targets_of(settings: Settings, target: str) -> PlatformTargets:
+    """The platform targets of a task environment, ``"SANDBOX"`` or ``"PRODUCTION"``: a
+    client made for one never reads the other's (INV-05)."""
+    if target not in ("SANDBOX", "PRODUCTION"):
+        raise InvalidArgumentError("target is 'SANDBOX' or 'PRODUCTION'")
+    return settings.sandbox if target == "SANDBOX" else settings.production

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from aadap.testing._server import FakeResponse, RecordedRequest, json_response
 from aadap.testing.databricks._errors import api_error, invalid, legacy_error
-from aadap.testing.databricks._service import Service, ms, snapshot
+from aadap.testing.databricks._service import RoutedService, ms, snapshot
 from aadap.testing.databricks._validation import request_fields, required_string
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ class _Cluster:
     starts: int = 0
 
 
-class Clusters(Service):
+class Clusters(RoutedService):
     """The workspace's all-purpose clusters."""
 
     ROUTE = re.compile(r"^/api/2\.[01]/clusters/(?P<action>get|start)/?$")

@@ -19,7 +19,7 @@ from xml.sax.saxutils import escape as xml_escape
 from aadap.testing._server import FakeResponse, RecordedRequest, json_response
 from aadap.testing.databricks._errors import legacy_error, not_found_endpoint
 from aadap.testing.databricks._python import UnsupportedError, run_python
-from aadap.testing.databricks._service import Service, json_copy, snapshot, take_rule
+from aadap.testing.databricks._service import RoutedService, json_copy, snapshot, take_rule
 from aadap.testing.databricks._statements import SELECT_LITERAL
 from aadap.testing.databricks._types import SqlType, parse_type, spark_type
 from aadap.testing.databricks._validation import check_at_least, check_times, request_fields
@@ -145,7 +145,7 @@ class _Command:
     cancels: int = 0
 
 
-class Commands(Service):
+class Commands(RoutedService):
     """Execution contexts and commands of the Command Execution API 1.2."""
 
     ROUTE = re.compile(

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from aadap.testing._server import FakeResponse, RecordedRequest, json_response
 from aadap.testing.databricks._errors import invalid, not_found_endpoint
 from aadap.testing.databricks._paging import page_links, page_offset
-from aadap.testing.databricks._service import Service, json_copy, ms, snapshot, take_rule
+from aadap.testing.databricks._service import RoutedService, json_copy, ms, snapshot, take_rule
 from aadap.testing.databricks._validation import check_at_least, flag, integer, json_object
 
 if TYPE_CHECKING:
@@ -174,7 +174,7 @@ class _Run:
     resubmits: int = 0
 
 
-class Jobs(Service):
+class Jobs(RoutedService):
     """Jobs, their runs and one-time runs."""
 
     ROUTE = re.compile(

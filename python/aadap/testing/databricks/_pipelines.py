@@ -15,7 +15,7 @@ from aadap.testing._server import FakeResponse, RecordedRequest, json_response
 from aadap.testing.databricks._errors import api_error, invalid, not_found_endpoint
 from aadap.testing.databricks._paging import page_links, page_offset
 from aadap.testing.databricks._results import timestamp_text
-from aadap.testing.databricks._service import Service, json_copy, ms, snapshot
+from aadap.testing.databricks._service import RoutedService, json_copy, ms, snapshot
 from aadap.testing.databricks._validation import integer, json_object
 
 if TYPE_CHECKING:
@@ -147,7 +147,7 @@ class Pipeline:
         return None
 
 
-class Pipelines(Service):
+class Pipelines(RoutedService):
     """Pipelines and their updates."""
 
     ROUTE = re.compile(

@@ -3,6 +3,7 @@ routes it answers, public snapshots of its records, and its scripted rules."""
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 import json
 import re
@@ -19,24 +20,17 @@ _Snapshot = TypeVar("_Snapshot")
 _Rule = TypeVar("_Rule", bound="_Counted")
 
 
-class Service:
+class Service(abc.ABC):
     """One API of the workspace. Its state is kept under the fake's lock; :meth:`route` answers
-    the requests whose path :attr:`ROUTE` matches (after authentication) and leaves the others
-    to the next service."""
-
-    ROUTE: ClassVar[re.Pattern[str]]
+    the requests that are its own (after authentication) and leaves the others to the next
+    service."""
 
     def __init__(self, fake: FakeDatabricks) -> None:
         self.fake = fake
 
+    @abc.abstractmethod
     def route(self, request: RecordedRequest) -> FakeResponse | None:
         """The response to a request for this API; None when the path is not one of its."""
-        match = self.ROUTE.match(request.path)
-        return None if match is None else self.handle(request, match)
-
-    def handle(self, request: RecordedRequest, route: re.Match[str]) -> FakeResponse:
-        """Answers a request whose path :attr:`ROUTE` matched."""
-        raise NotImplementedError
 
     def snapshots(
         self, records: Mapping[Any, _Record], info: Callable[[_Record], _Snapshot]
@@ -72,6 +66,20 @@ def snapshot(record_type: Callable[..., _Snapshot], source: object, **computed: 
     names = [f.name for f in dataclasses.fields(record_type)]  # type: ignore[arg-type]
     values = {name: computed[name] if name in computed else getattr(source, name) for name in names}
     return record_type(**values)
+
+
+class RoutedService(Service):
+    """A service whose requests are those whose path :attr:`ROUTE` matches."""
+
+    ROUTE: ClassVar[re.Pattern[str]]
+
+    def route(self, request: RecordedRequest) -> FakeResponse | None:
+        match = self.ROUTE.match(request.path)
+        return None if match is None else self.handle(request, match)
+
+    @abc.abstractmethod
+    def handle(self, request: RecordedRequest, route: re.Match[str]) -> FakeResponse:
+        """Answers a request whose path :attr:`ROUTE` matched."""
 
 
 class _Counted(Protocol):

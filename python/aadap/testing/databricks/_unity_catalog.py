@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from aadap.testing._server import FakeResponse, RecordedRequest, json_response
 from aadap.testing.databricks._errors import api_error, invalid, not_found_endpoint
 from aadap.testing.databricks._paging import bad_token, make_token, read_token
-from aadap.testing.databricks._service import Service, json_copy, ms
+from aadap.testing.databricks._service import RoutedService, json_copy, ms
 from aadap.testing.databricks._types import SqlType, parse_type, spark_type
 from aadap.testing.databricks._validation import flag, integer, required_string
 
@@ -56,7 +56,7 @@ class Securable:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-class UnityCatalog(Service):
+class UnityCatalog(RoutedService):
     """The metastore's catalogs, schemas and tables."""
 
     ROUTE = re.compile(

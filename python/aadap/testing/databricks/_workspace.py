@@ -16,7 +16,7 @@ from xml.sax.saxutils import escape as xml_escape
 
 from aadap.testing._server import FakeResponse, RecordedRequest, json_response
 from aadap.testing.databricks._errors import api_error, invalid
-from aadap.testing.databricks._service import Service, ms, snapshot
+from aadap.testing.databricks._service import RoutedService, ms, snapshot
 from aadap.testing.databricks._validation import flag, integer, request_fields, required_string
 
 if TYPE_CHECKING:
@@ -76,7 +76,7 @@ class _Node:
     content: bytes = b""
 
 
-class Workspace(Service):
+class Workspace(RoutedService):
     """The workspace tree."""
 
     ROUTE = re.compile(
